@@ -85,6 +85,7 @@ class Server:
             self._log_stream = open(self.config.log_file, "a", buffering=1, encoding="utf-8")
         for name, limit, key in self.config.rooms:
             self.apply(self.chat.create_room(name, limit, key))
+        _allow_descriptors(self.config.max_clients + 64)
         self.listener = Listener(self)
         if self.config.console:
             ConsoleReader.attach(self)
@@ -416,6 +417,18 @@ class SignalWaker:
 
     def handle_write(self):
         pass
+
+
+def _allow_descriptors(wanted):
+    """Raise the soft limit on open files (often 1024) towards ``wanted`` if allowed."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 def run(config, observer=None):
