@@ -72,6 +72,7 @@ class Server:
         self.console = Console(self.chat, self.log)
         self.exit_code = 0
         self._log_stream = None
+        self._clock_second, self._clock_text = None, ""
         self._stopping = False
         self.listener = None
 
@@ -142,10 +143,17 @@ class Server:
             self.observer.record("app", event=event.kind, text=event.text, **event.fields)
 
     def record_log(self, kind, text):
-        line = f"{time.strftime('%H:%M:%S')} {kind:<12} {text}"
+        line = f"{self._clock()} {kind:<12} {text}"
         self.log.append(line)
         if self._log_stream is not None:
             self._log_stream.write(line + "\n")
+
+    def _clock(self):
+        """``HH:MM:SS`` now, formatted once per second (the log is on the hot path)."""
+        second = int(time.time())
+        if second != self._clock_second:
+            self._clock_second, self._clock_text = second, time.strftime("%H:%M:%S", time.localtime(second))
+        return self._clock_text
 
     def print(self, text):
         """Console output (stdout). Only the operator reads it."""
@@ -226,6 +234,7 @@ class Connection:
         self.peer = peer
         self.lines = LineBuffer()
         self.outbuf = bytearray()
+        self.max_sendq = server.config.max_sendq
         self.closing = False   # a Close effect arrived: send what is queued, then close
         self.closed = False
         sock.setblocking(False)
@@ -262,13 +271,14 @@ class Connection:
 
     def queue(self, data):
         """Add bytes to the output buffer; they go out when the socket is writable."""
-        if self.closing or self.closed:
-            return
-        if not self.outbuf:
+        outbuf = self.outbuf
+        if not outbuf:
+            if self.closing or self.closed:
+                return  # (a closing connection's buffer holds its ERROR line)
             self.server.loop.modify(self.sock, read=True, write=True)
-        self.outbuf += data
-        if len(self.outbuf) > self.server.config.max_sendq:
-            self.abort(f"SendQ exceeded ({self.server.config.max_sendq} bytes)")
+        outbuf += data
+        if len(outbuf) > self.max_sendq:
+            self.abort(f"SendQ exceeded ({self.max_sendq} bytes)")
 
     def handle_write(self):
         try:
@@ -321,6 +331,7 @@ class Connection:
         if self.closed:
             return
         self.closed = True
+        self.outbuf.clear()
         server = self.server
         if server.observer:
             server.observer.record("close", fd=self.fd, reason=reason)
@@ -347,6 +358,10 @@ class ConsoleReader:
             os.fstat(0)
         except OSError:  # no stdin at all (closed descriptor): serve without a console
             return server.record_log("console", "no stdin: running without a console")
+        if os.isatty(0) and os.tcgetpgrp(0) != os.getpgrp():
+            # Started in the background (`selectchat server &`): reading the
+            # terminal would stop the whole process with SIGTTIN.
+            return server.record_log("console", "in the background: running without a console")
         return cls(server, 0)
 
     def handle_read(self):
