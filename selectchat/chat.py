@@ -38,7 +38,7 @@ from .protocol import format_line
 class Send:
     """Append ``data`` (one formatted line) to the output of every connection in ``to``."""
 
-    to: tuple
+    to: tuple  # or list: any sequence of connections
     data: bytes
 
 
@@ -731,7 +731,7 @@ class Chat:
 
     def _send_to_room(self, room, data, exclude=None):
         # The hottest line of a busy server: one pass over the members.
-        to = tuple(member.conn for member in room.members if member is not exclude)
+        to = [member.conn for member in room.members if member is not exclude]
         if to:
             self._effects.append(Send(to, data))
 
