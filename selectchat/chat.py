@@ -625,12 +625,14 @@ class Chat:
         self._reply(user, irc.RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
 
     def do_USERHOST(self, user, msg):
-        found = [self.nicks[irc_lower(n)] for n in msg.params[:5] if irc_lower(n) in self.nicks]
+        # Only registered users: a connection that sent NICK but not USER has no username yet.
+        found = [p for n in msg.params[:5] if (p := self.nicks.get(irc_lower(n))) and p.registered]
         self._reply(user, irc.RPL_USERHOST, " ".join(f"{p.nick}=+{p.username}@{p.host}" for p in found))
 
     def do_ISON(self, user, msg):
         nicks = " ".join(msg.params).split()
-        self._reply(user, irc.RPL_ISON, " ".join(self.nicks[irc_lower(n)].nick for n in nicks if irc_lower(n) in self.nicks))
+        online = [p for n in nicks if (p := self.nicks.get(irc_lower(n))) and p.registered]
+        self._reply(user, irc.RPL_ISON, " ".join(p.nick for p in online))
 
     def do_MOTD(self, user, msg):
         self._send_motd(user)
