@@ -17,6 +17,8 @@ from .loop import BACKENDS, FD_SETSIZE
 # name -> (module, one-line help)
 SUBCOMMANDS = {
     "server": ("selectchat.cli", "run the chat server (one select() loop)"),
+    "client": ("selectchat.terminal", "chat from a terminal (one select() over keyboard and socket)"),
+    "trace": ("selectchat.trace_cli", "summarise, plot or export a trace of the event loop"),
 }
 
 SERVER_EPILOG = f"""\
@@ -25,6 +27,8 @@ examples:
   selectchat server --port 0                 take any free port (printed on the first line)
   selectchat server --room lobby:10 --room staff:5:s3cret --no-client-rooms
   selectchat server --host 0.0.0.0           accept connections from the classroom network
+  selectchat server --port 0 --trace run.jsonl
+                                             record the loop; then 'selectchat trace summary run.jsonl'
 
 The first line on stdout is always 'selectchat server listening on HOST:PORT'.
 Type 'help' on stdin for the operator's commands.
@@ -74,6 +78,14 @@ def add_arguments(parser):
                          help="append the log to FILE ('-': stderr; default: stderr if it is a terminal)")
     console.add_argument("--quiet", action="store_true", help="no live log on stderr")
 
+    trace = parser.add_argument_group("trace (see docs/tracing.md)")
+    trace.add_argument("--trace", metavar="FILE",
+                       help="record every select() call and I/O step to FILE (JSON Lines); "
+                       "read it with 'selectchat trace summary|plot|export FILE'")
+    trace.add_argument("--trace-size", type=int, metavar="N",
+                       help="events kept in memory (ring buffer; default 100000); "
+                       "without --trace, record to memory only (to measure the cost)")
+
 
 def parse_room(spec):
     """``NAME[:LIMIT[:KEY]]`` -> (name, limit, key)."""
@@ -118,12 +130,24 @@ def main(args):
         config = server_config(args)
     except argparse.ArgumentTypeError as error:
         raise SystemExit(f"selectchat server: {error}") from None
+    recorder = None
+    if args.trace or args.trace_size is not None:
+        from .trace import Recorder
+        try:
+            recorder = Recorder(100_000 if args.trace_size is None else args.trace_size, args.trace,
+                                backend=config.backend, program="server")
+        except OSError as error:
+            print(f"selectchat server: cannot write the trace {args.trace}: {error.strerror}", file=sys.stderr)
+            return 1
     try:
-        return server.run(config)
+        return server.run(config, recorder)
     except OSError as error:  # e.g. the port is taken
         print(f"selectchat server: cannot listen on {args.host}:{args.port}: {error.strerror}",
               file=sys.stderr)
         return 1
+    finally:
+        if recorder is not None:
+            recorder.close()  # write what is pending and the end event
 
 
 def build_parser():
