@@ -105,10 +105,13 @@ class Recorder:
         else:
             self.labels[fields["fd"]] = fields["label"]
 
-    def flush(self):
-        """Hand the events recorded so far to the file writer (no waiting)."""
+    def flush(self, force=False):
+        """Hand the events recorded so far to the file writer (no waiting).
+
+        ``force``: even if the writer is behind (the last batch, at close).
+        """
         if self._writer is not None and self._batch:
-            self._writer.put(self._batch)
+            self._writer.put(self._batch, force)
             self._batch = []
         self._handed_at = _now()
 
@@ -127,7 +130,7 @@ class Recorder:
         if self._writer is None:
             return
         self.record("end", recorded=self.recorded + 1, lost=self._writer.lost)
-        self.flush()
+        self.flush(force=True)
         self._writer.close()
         self._writer = None
 
@@ -175,8 +178,8 @@ class _Writer:
         self.thread = threading.Thread(target=self._run, name="trace-writer", daemon=True)
         self.thread.start()
 
-    def put(self, batch):
-        if self.queued - self.written > self.max_backlog:
+    def put(self, batch, force=False):
+        if self.queued - self.written > self.max_backlog and not force:
             self.lost += len(batch)
             self._lost_unreported += len(batch)
             return
