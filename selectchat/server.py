@@ -352,6 +352,10 @@ class ConsoleReader:
 
     @classmethod
     def attach(cls, server):
+        if sys.__stdin__ is None:
+            # Descriptor 0 was closed when Python started (`selectchat server <&-`):
+            # by now 0 may be one of our own sockets, which is not a console.
+            return server.record_log("console", "no stdin: running without a console")
         if server.config.console_thread:
             return cls(server, stdin_bridge())
         try:
