@@ -11,7 +11,7 @@ import os
 import sys
 
 from . import __version__
-from .chat import Settings
+from .chat import Chat, ChatError, Settings
 from .loop import BACKENDS, FD_SETSIZE
 
 # name -> (module, one-line help)
@@ -46,16 +46,16 @@ def add_arguments(parser):
     net = parser.add_argument_group("network")
     net.add_argument("--host", default="127.0.0.1",
                      help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)")
-    net.add_argument("--port", type=int, default=6667, help="TCP port (default 6667; 0: any free port)")
+    net.add_argument("--port", type=port_number, default=6667, help="TCP port (default 6667; 0: any free port)")
     net.add_argument("--backend", choices=BACKENDS, default="select",
                      help="readiness API of the loop (default select; see below)")
-    net.add_argument("--max-clients", type=int, default=1000, metavar="N",
+    net.add_argument("--max-clients", type=positive(int), default=1000, metavar="N",
                      help="connections past N get an ERROR line and are closed (default 1000)")
-    net.add_argument("--max-sendq", type=int, default=256 * 1024, metavar="BYTES",
+    net.add_argument("--max-sendq", type=positive(int), default=256 * 1024, metavar="BYTES",
                      help="a client whose unsent output exceeds this is dropped (default 262144)")
-    net.add_argument("--ping-interval", type=float, default=defaults.ping_interval, metavar="S",
+    net.add_argument("--ping-interval", type=positive(float), default=defaults.ping_interval, metavar="S",
                      help="PING a client idle this long (default 60)")
-    net.add_argument("--ping-timeout", type=float, default=defaults.ping_timeout, metavar="S",
+    net.add_argument("--ping-timeout", type=positive(float), default=defaults.ping_timeout, metavar="S",
                      help="drop a client that does not answer a PING within this (default 60)")
 
     rooms = parser.add_argument_group("rooms and access")
@@ -88,6 +88,28 @@ def add_arguments(parser):
                        "without --trace, record to memory only (to measure the cost)")
 
 
+def port_number(text):
+    """argparse type: a TCP port, 0-65535 (0: any free port)."""
+    port = int(text) if text.lstrip("-").isdigit() else -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port number (0-65535)")
+    return port
+
+
+def positive(kind):
+    """argparse type: a number above 0 (a zero interval would make the loop spin)."""
+    def convert(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+        return value
+    convert.__name__ = f"positive {kind.__name__}"
+    return convert
+
+
 def parse_room(spec):
     """``NAME[:LIMIT[:KEY]]`` -> (name, limit, key)."""
     name, _, rest = spec.partition(":")
@@ -99,6 +121,19 @@ def parse_room(spec):
     except ValueError:
         raise argparse.ArgumentTypeError(f"bad --room {spec!r}: LIMIT must be a number") from None
     return name, limit, key or None
+
+
+def check_rooms(specs, settings):
+    """Parse every ``--room``; refuse, before starting, what the core would refuse."""
+    rooms, check = [], Chat(settings)
+    for spec in specs:
+        room = parse_room(spec)
+        try:
+            check.create_room(*room)
+        except ChatError as error:
+            raise argparse.ArgumentTypeError(f"bad --room {spec!r}: {error}") from None
+        rooms.append(room)
+    return rooms
 
 
 def server_config(args):
@@ -115,7 +150,7 @@ def server_config(args):
                         ping_interval=args.ping_interval, ping_timeout=args.ping_timeout,
                         register_timeout=max(args.ping_interval, args.ping_timeout))
     log = args.log or ("-" if sys.stderr.isatty() and not args.quiet else None)
-    return ServerConfig(host=args.host, port=args.port, rooms=[parse_room(r) for r in args.room],
+    return ServerConfig(host=args.host, port=args.port, rooms=check_rooms(args.room, settings),
                         settings=settings, max_clients=args.max_clients, max_sendq=args.max_sendq,
                         backend=args.backend, console=not args.no_console,
                         console_thread=args.console_thread or sys.platform == "win32",
