@@ -1,0 +1,543 @@
+"""``selectchat client`` driven as a person would: in a pseudo-terminal, and through a pipe.
+
+In a pseudo-terminal (pexpect) the client's output is fed to a terminal
+emulator (pyte), so the tests look at the *screen* a person would see: the
+half-typed line must still read right after a message arrived in the middle
+of it.  The terminal's settings are read with ``stty -g`` in the same
+terminal before and after the client ran, by a small bash wrapper.
+
+Through a pipe (stdin not a terminal) the same flows must work line by line,
+with no escape code in the output, whatever the peers send.
+"""
+
+import os
+import re
+import signal
+import socket
+import sys
+import termios
+import time
+
+import pexpect
+import pexpect.popen_spawn
+import pyte
+import pytest
+
+from selectchat import protocol as irc
+from selectchat import terminal
+from selectchat.client import Client
+from selectchat.framing import TOO_LONG
+from selectchat.launch import PACKAGE_PARENT, start_server
+
+ENV = dict(os.environ, PYTHONPATH=PACKAGE_PARENT, TERM="xterm")
+ENV.pop("NO_COLOR", None)
+TIMEOUT = 10          # generous bound for any one wait; a pass takes far less
+SGR = re.compile(rb"\x1b\[[0-9;]*m")   # a colour/bold escape code
+
+# Run the client in bash so that the terminal's settings can be read before
+# and after it, in the same terminal; bash must survive a Ctrl-C meant for it.
+WRAPPER = """trap : INT
+echo "TTY-BEFORE:$(stty -g)"
+"$0" -m selectchat client "$@"
+echo "CLIENT-EXIT:$?"
+echo "TTY-AFTER:$(stty -g)"
+"""
+
+
+def client_args(server, *extra):
+    return ["--host", server.host, "--port", str(server.port), *extra]
+
+
+# --- a client in a pseudo-terminal, and the screen it draws -------------------------
+
+class Screen:
+    """pexpect's ``logfile_read``: everything the client writes, on an emulated screen."""
+
+    def __init__(self, columns=80, rows=24):
+        self.screen = pyte.Screen(columns, rows)
+        self.stream = pyte.ByteStream(self.screen)
+        self.raw = bytearray()
+
+    def write(self, data):
+        self.raw += data
+        self.stream.feed(data)
+
+    def flush(self):
+        pass
+
+    def rows(self):
+        return [row.rstrip() for row in self.screen.display]
+
+    def cursor_row(self):
+        return self.screen.display[self.screen.cursor.y].rstrip()
+
+    def text(self):
+        return "\n".join(row for row in self.rows() if row)
+
+
+class TerminalUser:
+    """A person at a terminal running ``selectchat client``."""
+
+    def __init__(self, args, env=ENV, columns=80):
+        self.screen = Screen(columns)
+        self.child = pexpect.spawn("bash", ["-c", WRAPPER, sys.executable, *args], env=env,
+                                   dimensions=(24, columns), timeout=TIMEOUT)
+        self.child.logfile_read = self.screen
+
+    def wait_for(self, predicate, what):
+        """Read output until ``predicate()`` holds; fail with the screen after TIMEOUT."""
+        deadline = time.monotonic() + TIMEOUT
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"waited for {what}; the screen:\n{self.screen.text()}")
+            try:
+                self.child.read_nonblocking(4096, timeout=0.05)
+            except pexpect.TIMEOUT:
+                pass
+
+    def wait_text(self, text):
+        self.wait_for(lambda: text in self.screen.text(), repr(text))
+
+    def wait_cursor_row(self, text):
+        self.wait_for(lambda: self.screen.cursor_row() == text.rstrip(), f"the typed line {text!r}")
+
+    def type(self, keys):
+        self.child.send(keys)
+
+    def terminal_settings(self):
+        return termios.tcgetattr(self.child.child_fd)   # the master shares the terminal's settings
+
+    def finish(self):
+        """Wait for the client's exit; return (its exit code, stty before, stty after)."""
+        self.wait_text("TTY-AFTER:")
+        self.child.expect(pexpect.EOF)
+        raw = self.screen.raw.decode(errors="replace")
+        code = int(re.search(r"CLIENT-EXIT:(\d+)", raw).group(1))
+        before = re.search(r"TTY-BEFORE:(\S+)", raw).group(1)
+        after = re.search(r"TTY-AFTER:(\S+)", raw).group(1)
+        return code, before, after
+
+    def close(self):
+        self.child.close(force=True)
+
+
+@pytest.fixture
+def rooms_server():
+    with start_server("--room", "lobby:5", "--room", "small:1", "--room", "staff:3:s3cret") as server:
+        yield server
+
+
+@pytest.fixture
+def person():
+    """Start ``selectchat client`` in a pseudo-terminal: ``alice = person(args)``."""
+    started = []
+
+    def start(args, **kwargs):
+        user = TerminalUser(args, **kwargs)
+        started.append(user)
+        return user
+
+    yield start
+    for user in started:
+        user.close()
+
+
+def test_terminal_pick_chat_while_typing_leave_rejoin_quit(rooms_server, person):
+    with Client(*rooms_server.address, "carol") as carol, Client(*rooms_server.address, "bob") as bob:
+        carol.join("#small")                       # #small (limit 1) is now full
+        alice = person(client_args(rooms_server, "--nick", "alice"), env=dict(ENV, NO_COLOR="1"))
+        alice.wait_text("Which room?")
+        rows = alice.screen.text()
+        assert re.search(r"#lobby +0/5", rows) and re.search(r"#small +1/1 +full", rows)
+        assert re.search(r"#staff +0/3 +private", rows)
+        settings = alice.terminal_settings()       # cbreak while it runs: no echo, keys one by one
+        assert not settings[3] & termios.ICANON and not settings[3] & termios.ECHO
+
+        alice.type("small\r")                      # a full room: told so, asked again
+        alice.wait_text("#small is full.")
+        alice.wait_for(lambda: alice.screen.text().count("Which room?") == 2, "the question again")
+        alice.type("LOBBY\r")
+        alice.wait_cursor_row("#lobby> ")
+        bob.join("#lobby")
+        alice.wait_text("bob joined #lobby")
+
+        alice.type("hello wor")                    # half a line, then a message arrives
+        alice.wait_cursor_row("#lobby> hello wor")
+        bob.say("#lobby", "a message while you type")
+        alice.wait_for(lambda: any(row.endswith("<bob> a message while you type")
+                                   for row in alice.screen.rows()), "bob's message")
+        alice.wait_cursor_row("#lobby> hello wor")  # redrawn under it, intact
+        assert sum("hello wor" in row for row in alice.screen.rows()) == 1
+        alice.type("ld\r")
+        message = bob.expect("PRIVMSG")
+        assert (message.nick, message.params) == ("alice", ("#lobby", "hello world"))
+        alice.wait_for(lambda: any(row.endswith("<alice> hello world") for row in alice.screen.rows()),
+                       "our own line, shown as sent")
+        assert re.search(r"\d\d:\d\d <bob> a message while you type", alice.screen.text())
+
+        alice.type("/Leave\r")                     # commands are case-insensitive
+        alice.wait_text("You left #lobby.")
+        assert bob.expect("PART").nick == "alice"
+        alice.wait_for(lambda: alice.screen.cursor_row().startswith("Which room?"), "the room question")
+        alice.type("1\r")                          # by its number in the list
+        alice.wait_cursor_row("#lobby> ")
+        assert bob.expect("JOIN").nick == "alice"
+
+        alice.type("/quit see you\r")
+        quit_message = bob.expect("QUIT")
+        assert quit_message.nick == "alice" and "see you" in quit_message.params[0]
+        code, before, after = alice.finish()
+    assert code == 0
+    assert after == before                         # the terminal is as it was
+    assert not SGR.search(alice.screen.raw), "colour despite NO_COLOR"
+
+
+def test_terminal_ctrl_c_sends_quit_and_restores_the_terminal(rooms_server, person):
+    with Client(*rooms_server.address, "bob") as bob:
+        bob.join("#lobby")
+        alice = person(client_args(rooms_server, "--nick", "alice", "--room", "lobby"))
+        alice.wait_cursor_row("#lobby> ")
+        bob.say("#lobby", "colour me")
+        alice.wait_text("<bob> colour me")
+        alice.type("never sent")
+        alice.wait_cursor_row("#lobby> never sent")
+        alice.child.sendintr()
+        assert "Interrupted" in bob.expect("QUIT").params[0]
+        code, before, after = alice.finish()
+        assert not any(m.command == "PRIVMSG" for m in bob.messages(timeout=0.2))
+    assert code == 0
+    assert after == before
+    assert re.search(rb"\x1b\[\d+m<bob>", alice.screen.raw), "on a terminal, names are in colour"
+
+
+def test_terminal_server_gone_is_a_clear_error_and_the_terminal_is_restored(person):
+    with start_server() as server:
+        alice = person(client_args(server, "--nick", "alice", "--room", "lobby"))
+        alice.wait_cursor_row("#lobby> ")
+        alice.type("half a line")
+        alice.wait_cursor_row("#lobby> half a line")
+    alice.wait_text("The server closed the connection")
+    code, before, after = alice.finish()
+    assert code == 1
+    assert after == before
+    assert "Traceback" not in alice.screen.text()
+
+
+def test_terminal_asks_for_what_is_missing_and_hides_the_password(person, monkeypatch):
+    monkeypatch.setenv("CLASS_PASSWORD", "letmein")
+    with start_server("--password-env", "CLASS_PASSWORD", "--room", "lobby") as server, \
+            Client(server.host, server.port, "bob", password="letmein") as bob:
+        alice = person([])                          # nothing given: everything is asked
+        alice.wait_cursor_row("Server address [127.0.0.1]:")
+        alice.type("\r")                            # Enter takes the default
+        alice.wait_cursor_row("Port [6667]:")
+        alice.type(f"{server.port}\r")
+        alice.wait_cursor_row("Nickname:")
+        alice.type("bob\r")                         # taken: said so, asked again
+        alice.wait_text("The nickname bob is taken.")
+        alice.wait_cursor_row("Nickname:")
+        alice.type("alice\r")
+        alice.wait_text("The server needs a password.")
+        alice.wait_cursor_row("Server password:")
+        alice.type("letmein")
+        alice.wait_cursor_row("Server password: *******")
+        alice.type("\r")
+        alice.wait_text("Which room?")
+        assert "letmein" not in alice.screen.text()
+        alice.type("\x04")                          # Ctrl-D: QUIT, exit 0
+        assert server.wait_for_log("alice disconnected (Quit: Leaving)")
+        code, before, after = alice.finish()
+    assert code == 0 and after == before
+
+
+def test_terminal_long_typed_line_wraps_and_is_redrawn_whole(rooms_server, person):
+    with Client(*rooms_server.address, "bob") as bob:
+        bob.join("#lobby")
+        alice = person(client_args(rooms_server, "--nick", "alice", "--room", "lobby"), columns=40)
+        alice.wait_cursor_row("#lobby> ")
+        long_text = "".join(f"{i:02d}x" for i in range(30))   # 90 characters: three rows at 40
+        alice.type(long_text)
+        alice.wait_cursor_row(long_text[-18:])
+        bob.say("#lobby", "interrupting")
+        alice.wait_text("<bob> interrupting")
+        alice.wait_cursor_row(long_text[-18:])
+        rows = alice.screen.rows()
+        assert "".join(rows[alice.screen.screen.cursor.y - 2:alice.screen.screen.cursor.y + 1]) \
+            == "#lobby> " + long_text
+        assert sum("00x01x" in row for row in rows) == 1       # no stale copy above the message
+        alice.type("\x7f" * 20)                                # Backspace, back onto the row above
+        shorter = "#lobby> " + long_text[:-20]
+        alice.wait_cursor_row(shorter[40:])
+        assert alice.screen.rows()[alice.screen.screen.cursor.y + 1] == ""
+        alice.type("\r")
+        assert bob.expect("PRIVMSG").params[1] == long_text[:-20]
+
+
+# --- a client whose stdin is a pipe --------------------------------------------------
+
+class PipeUser:
+    """``selectchat client`` with stdin and stdout as pipes (as from a script)."""
+
+    def __init__(self, args, env=ENV):
+        self.child = pexpect.popen_spawn.PopenSpawn([sys.executable, "-m", "selectchat", "client", *args],
+                                                    env=env, timeout=TIMEOUT)
+        self.output = bytearray()
+        self.child.logfile_read = self
+
+    def write(self, data):
+        self.output += data
+
+    def flush(self):
+        pass
+
+    def wait_for(self, predicate, what):
+        deadline = time.monotonic() + TIMEOUT
+        while not predicate(self.text()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"waited for {what}; the output:\n{self.text()}")
+            try:
+                self.child.read_nonblocking(4096, timeout=0.05)
+            except pexpect.TIMEOUT:
+                pass
+
+    def wait_text(self, text, count=1):
+        self.wait_for(lambda output: output.count(text) >= count, repr(text))
+
+    def wait_match(self, pattern):
+        self.wait_for(lambda output: re.search(pattern, output), pattern)
+
+    def line(self, text):
+        self.child.sendline(text)
+
+    def finish(self):
+        """Wait for the exit; return its code."""
+        self.child.expect(pexpect.EOF)
+        return self.child.wait()
+
+    def text(self):
+        return self.output.decode(errors="replace")
+
+    def close(self):
+        if self.child.proc.poll() is None:
+            self.child.kill(signal.SIGKILL)
+            self.child.proc.wait()
+
+
+@pytest.fixture
+def scripted():
+    started = []
+
+    def start(args, **kwargs):
+        user = PipeUser(args, **kwargs)
+        started.append(user)
+        return user
+
+    yield start
+    for user in started:
+        user.close()
+
+
+def test_pipe_same_flows_and_no_escape_codes(rooms_server, scripted):
+    with Client(*rooms_server.address, "carol") as carol, Client(*rooms_server.address, "bob") as bob:
+        carol.join("#small")
+        alice = scripted(client_args(rooms_server, "--nick", "alice"))
+        alice.wait_text("Which room?")
+        assert re.search(r"#small +1/1 +full", alice.text())     # the list comes before the question
+        alice.line("small")
+        alice.wait_text("#small is full.")
+        alice.wait_text("Which room?", count=2)
+        alice.line("lobby")
+        alice.wait_text("You are in #lobby.")
+        bob.join("#lobby")
+        alice.wait_text("bob joined #lobby")
+        bob.say("#lobby", "\x1b[2J\x1b[31mred\x07 and \u202ereversed")   # escape codes from a peer
+        alice.wait_text("red")
+        alice.line("hello from a pipe")
+        assert bob.expect("PRIVMSG").params == ("#lobby", "hello from a pipe")
+        alice.line("/leave")
+        alice.wait_text("You left #lobby.")
+        alice.wait_text("Which room?", count=3)
+        alice.line("lobby")
+        alice.wait_text("You are in #lobby.", count=2)
+        assert bob.expect("JOIN").nick == "alice"
+        alice.line("/QUIT")
+        assert bob.expect("QUIT").nick == "alice"
+        assert alice.finish() == 0
+    out = bytes(alice.output)
+    assert b"\x1b" not in out and b"\x07" not in out and "\u202e" not in out.decode()
+    assert re.search(rb"\d\d:\d\d <bob> .*red.* and .*reversed", out)
+    assert b"Traceback" not in out
+
+
+def test_pipe_script_all_at_once_then_eof(rooms_server, scripted):
+    """Lines typed ahead wait for the reply they depend on; EOF is a clean QUIT."""
+    with Client(*rooms_server.address, "bob") as bob:
+        bob.join("#lobby")
+        alice = scripted(client_args(rooms_server, "--nick", "alice"))
+        alice.child.send("lobby\none\n/leave\nlobby\ntwo\n/msg bob three\n")
+        alice.child.sendeof()
+        seen = []
+        while not seen or seen[-1][0] != "QUIT":
+            message = bob.expect(lambda m: m.nick == "alice", timeout=TIMEOUT)
+            seen.append((message.command, message.params))
+        assert alice.finish() == 0
+    assert seen == [("JOIN", ("#lobby",)), ("PRIVMSG", ("#lobby", "one")), ("PART", ("#lobby",)),
+                    ("JOIN", ("#lobby",)), ("PRIVMSG", ("#lobby", "two")), ("PRIVMSG", ("bob", "three")),
+                    ("QUIT", ("Quit: Leaving",))]
+
+
+def test_pipe_refusals_are_sentences_and_the_client_stays(scripted):
+    with start_server("--room", "lobby", "--room", "staff:3:s3cret", "--no-client-rooms") as server, \
+            Client(*server.address, "bob") as bob:
+        bob.join("#lobby")
+        alice = scripted(client_args(server, "--nick", "bob"))
+        alice.wait_text("The nickname bob is taken.")
+        alice.wait_text("Nickname:")
+        alice.line("alice")
+        alice.wait_text("Which room?")
+        alice.line("nowhere")                                    # 403: no client rooms here
+        alice.wait_text("There is no room called #nowhere")
+        alice.line("staff")                                      # private: the key is asked
+        alice.wait_text("#staff is private. Its key:")
+        alice.line("wrong")                                      # 475
+        alice.wait_text("that key is not the right one.")
+        alice.line("staff s3cret")
+        alice.wait_text("You are in #staff.")
+        alice.line("/join #lobby")                               # switch rooms
+        alice.wait_text("You are in #lobby.")
+        alice.wait_text("You left #staff.")
+        alice.line("/who")
+        alice.wait_text("In #lobby: bob, alice.")
+        alice.line("/nick bob")                                  # 433 once registered: stays
+        alice.wait_text("You are still alice.")
+        bob.say("alice", "a private word")
+        alice.wait_text("*bob* a private word")
+        alice.line("/msg bob private reply")
+        assert bob.expect("PRIVMSG").params == ("bob", "private reply")
+        alice.line("/msg nobody hello")
+        alice.wait_text("There is no one called nobody here.")
+        alice.line("/create #mine 3")
+        alice.wait_text("There is no room called #mine")             # no client rooms on this server
+        alice.line("/frobnicate")
+        alice.wait_text("There is no command /frobnicate.")
+        server.console("kick lobby alice being rude")                # kicked: told why, asked again
+        alice.wait_text("You were removed from #lobby by the operator: being rude")
+        alice.wait_text("Which room?", count=4)
+        alice.line("lobby")
+        alice.wait_text("You are in #lobby.", count=2)
+        server.console("close lobby")                                # the room closes: same
+        alice.wait_text("You were removed from #lobby by the operator: Room closed by the operator")
+        alice.wait_text("Which room?", count=5)
+        server.console("say maintenance at noon")
+        alice.wait_text("-- the server: maintenance at noon")
+        alice.line("/quit")
+        assert alice.finish() == 0
+    assert "Traceback" not in alice.text()
+
+
+def test_pipe_create_a_room_with_a_limit_and_key(rooms_server, scripted):
+    with Client(*rooms_server.address, "bob") as bob:
+        alice = scripted(client_args(rooms_server, "--nick", "alice", "--room", "lobby"))
+        alice.wait_text("You are in #lobby.")
+        alice.line("/create lobby 2")
+        alice.wait_text("#lobby exists already")
+        alice.line("/create #lab 2 sesame")
+        alice.wait_text("#lab now: limit 2, private")
+        lab = next(room for room in bob.rooms() if room.name == "#lab")
+        assert (lab.members, lab.limit, lab.private) == (1, 2, True)
+        alice.line("/rooms")
+        alice.wait_match(r"#lab +1/2 +private")
+        alice.line("/me waves")
+        alice.wait_text("* alice waves")
+        alice.child.sendeof()
+        assert alice.finish() == 0
+
+
+def test_pipe_server_gone_and_server_unreachable(scripted):
+    with start_server("--room", "lobby") as server:
+        alice = scripted(client_args(server, "--nick", "alice", "--room", "lobby"))
+        alice.wait_text("You are in #lobby.")
+    alice.wait_text("The server closed the connection: Server shutting down")
+    assert alice.finish() == 1
+
+    with socket.socket() as placeholder:    # a port where no one listens
+        placeholder.bind(("127.0.0.1", 0))
+        port = placeholder.getsockname()[1]
+    nobody = scripted(["--host", "127.0.0.1", "--port", str(port), "--nick", "alice"])
+    nobody.wait_text(f"Cannot connect to 127.0.0.1:{port}")
+    assert nobody.finish() == 1
+
+
+def test_pipe_password_from_the_environment(scripted, monkeypatch):
+    monkeypatch.setenv("CLASS_PASSWORD", "letmein")     # for the server
+    env = dict(ENV, CLASS_PASSWORD="letmein")
+    with start_server("--password-env", "CLASS_PASSWORD", "--room", "lobby") as server:
+        ok = scripted(client_args(server, "--nick", "alice", "--room", "lobby",
+                                  "--password-env", "CLASS_PASSWORD"), env=env)
+        ok.wait_text("You are in #lobby.")
+        wrong = scripted(client_args(server, "--nick", "eve", "--password-env", "CLASS_PASSWORD"),
+                         env=dict(ENV, CLASS_PASSWORD="guess"))
+        wrong.wait_text("The server refused that password.")
+        wrong.wait_text("Server password:")
+        wrong.line("letmein")
+        wrong.wait_text("Which room?")
+        for user in (ok, wrong):
+            user.child.sendeof()
+            assert user.finish() == 0
+    missing = scripted(["--password-env", "NOT_SET_ANYWHERE"])
+    assert missing.finish() == 2
+    assert "NOT_SET_ANYWHERE is not set" in missing.text()
+
+
+# --- the session alone: lines in, effects out (no sockets, no terminal) ----------------
+
+def shown(effects):
+    return [e.text for e in effects if isinstance(e, terminal.Show)]
+
+
+def sent(effects):
+    return [e.data for e in effects if isinstance(e, terminal.Send)]
+
+
+def registered_session(**kwargs):
+    session = terminal.Session("127.0.0.1", 6667, "alice", **kwargs)
+    effects = session.start()
+    assert isinstance(effects[1], terminal.Connect) and sent(effects)[0] == b"NICK alice\r\n"
+    session.server_line(b":srv 001 alice :Welcome")
+    return session, session.server_line(b":srv 376 alice :End of /MOTD command.")
+
+
+def test_session_typed_lines_wait_for_the_reply_they_depend_on():
+    session, effects = registered_session()
+    assert sent(effects) == [b"LIST\r\n"]
+    assert session.user_line("lobby") == [] and session.user_line("hi") == []   # waiting for the list
+    effects = session.server_line(b":srv 323 alice :End of /LIST")
+    assert sent(effects) == [b"JOIN #lobby\r\n"]                  # "hi" still waits: for the JOIN
+    session.server_line(b":alice!a@h JOIN #lobby")
+    session.server_line(b":srv 353 alice = #lobby :@alice")
+    effects = session.server_line(b":srv 366 alice #lobby :End of /NAMES list")
+    assert sent(effects) == [b"PRIVMSG #lobby hi\r\n"]
+
+
+def test_session_refused_join_lists_the_rooms_again():
+    session, _ = registered_session(room="#small")
+    effects = session.server_line(b":srv 471 alice #small :Cannot join room (+l) - room is full (1 max)")
+    assert shown(effects) == ["#small is full."] and sent(effects) == [b"LIST\r\n"]
+    effects = session.server_line(TOO_LONG) + session.server_line(b"")        # both ignored
+    assert effects == []
+
+
+def test_session_long_text_goes_as_several_messages_cut_between_characters():
+    session, _ = registered_session(room="#lobby")
+    session.server_line(b":srv 366 alice #lobby :End of /NAMES list")
+    text = "é" * 500                                              # 1000 bytes of UTF-8
+    lines = sent(session.user_line(text))
+    assert len(lines) == 3 and all(len(line) <= 512 for line in lines)
+    assert "".join(irc.parse(line.decode().rstrip("\r\n")).params[1] for line in lines) == text
+
+
+def test_session_ping_is_answered_and_ctrl_c_quits():
+    session, _ = registered_session()
+    assert sent(session.server_line(b"PING :srv")) == [b"PONG srv\r\n"]
+    effects = session.interrupted()
+    assert sent(effects) == [b"QUIT Interrupted\r\n"] and effects[-1] == terminal.Exit(0)
