@@ -1,0 +1,73 @@
+"""Small helpers for the notebooks in ``notebooks/``: exercise checks, bounded waits.
+
+The notebooks keep every idea they teach in plain sight, in their own cells;
+this module holds only the scaffolding a lesson should not have to repeat:
+
+* :func:`check` prints a friendly verdict on an exercise (and never raises,
+  so "Run All" goes on past an exercise the student has not done yet);
+* :func:`wait_until` polls a condition for a bounded time, instead of a
+  ``time.sleep()`` that is too short on a busy JupyterHub and too long
+  everywhere else;
+* :func:`background` runs a function in a daemon thread: the little servers
+  the notebooks write live in a thread of the kernel, so they end with it
+  and can never outlive the notebook.
+
+Servers started with :func:`selectchat.launch.start_server` need nothing
+more: their stdin is a pipe from the kernel, so they exit with it.
+"""
+
+import threading
+import time
+
+UNANSWERED = ...   # the placeholder an exercise starts with: ``answer = ...``
+
+
+def check(label, answer, expected, hint=""):
+    """Say whether ``answer`` is right; return True, False, or None (not answered yet).
+
+    ``expected`` is either the right value, or a function that takes the
+    answer and returns True when it is right (it may also raise
+    ``AssertionError`` with a message for the student).  A student's
+    function that still raises ``NotImplementedError`` counts as not
+    answered yet.
+    """
+    if answer is UNANSWERED:
+        print(f"Exercise {label}: not answered yet -- replace the ... above and run both cells again.")
+        return None
+    try:
+        ok = expected(answer) if callable(expected) else answer == expected
+        reason = ""
+    except NotImplementedError:
+        print(f"Exercise {label}: not answered yet -- your function still raises NotImplementedError.")
+        return None
+    except AssertionError as error:
+        ok, reason = False, str(error)
+    except Exception as error:  # the student's code raised: show it, don't stop "Run All"
+        ok, reason = False, f"your code raised {type(error).__name__}: {error}"
+    if ok:
+        print(f"Exercise {label}: correct.")
+        return True
+    print(f"Exercise {label}: not quite{' (' + reason + ')' if reason else ''}.")
+    if hint:
+        print(f"  Hint: {hint}")
+    return False
+
+
+def wait_until(condition, timeout=5.0, interval=0.01):
+    """Call ``condition()`` until it returns something true, for at most ``timeout`` seconds.
+
+    Returns that value, or the last false one when time ran out.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+def background(target, *args, name=None):
+    """Start ``target(*args)`` in a daemon thread (it dies with the kernel); return the thread."""
+    thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+    thread.start()
+    return thread
