@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "labs": ("selectchat.labs", "list, release and grade the labs (see docs/labs.md)"),
     "client": ("selectchat.terminal", "chat from a terminal (one select() over keyboard and socket)"),
     "trace": ("selectchat.trace_cli", "summarise, plot or export a trace of the event loop"),
+    "bench": ("selectchat.bench", "measure a server (this one or any IRC server) under load"),
 }
 
 SERVER_EPILOG = f"""\
@@ -150,6 +151,8 @@ def server_config(args):
                         ping_interval=args.ping_interval, ping_timeout=args.ping_timeout,
                         register_timeout=max(args.ping_interval, args.ping_timeout))
     log = args.log or ("-" if sys.stderr.isatty() and not args.quiet else None)
+    if args.quiet and log == "-":  # --quiet wins over the launcher's "--log -"
+        log = None
     return ServerConfig(host=args.host, port=args.port, rooms=check_rooms(args.room, settings),
                         settings=settings, max_clients=args.max_clients, max_sendq=args.max_sendq,
                         backend=args.backend, console=not args.no_console,
