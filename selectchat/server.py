@@ -366,7 +366,13 @@ class ConsoleReader:
             # Started in the background (`selectchat server &`): reading the
             # terminal would stop the whole process with SIGTTIN.
             return server.record_log("console", "in the background: running without a console")
-        return cls(server, 0)
+        try:
+            return cls(server, 0)
+        except PermissionError:
+            # epoll refuses regular files and /dev/null (they are always ready):
+            # read such a stdin through the socket-pair bridge instead.
+            server.loop.unregister(0)
+            return cls(server, stdin_bridge())
 
     def handle_read(self):
         server = self.server

@@ -299,24 +299,48 @@ def test_shutdown_tells_clients_and_exits_0(served):
         received = until_eof(client)
         assert received[-1].command == "ERROR"
         assert received[-1].params[-1].endswith("(back in five minutes)")
+        client.close()   # (the server waits a moment for each client's EOF)
     assert served.process.wait(10) == 0
     assert "shutting down" in served.output
 
 
 # --- stdin: EOF, no console, the thread path ----------------------------------
 
-@pytest.mark.parametrize("options", [[], ["--console-thread"]], ids=["stdin", "console-thread"])
-def test_console_eof_keeps_serving_without_busy_looping(tmp_path, options):
+@pytest.mark.parametrize("options, stdin", [
+    ([], subprocess.PIPE),
+    (["--console-thread"], subprocess.PIPE),
+    (["--backend", "epoll"], subprocess.DEVNULL),   # epoll cannot watch /dev/null itself
+], ids=["stdin", "console-thread", "epoll-devnull"])
+def test_console_eof_keeps_serving_without_busy_looping(tmp_path, options, stdin):
     log = tmp_path / "server.log"
-    server = Spawned("--log", str(log), *options)
+    server = Spawned("--log", str(log), *options, stdin=stdin)
     try:
-        server.close_stdin()
+        if server.process.stdin:
+            server.close_stdin()
         assert wait_until(lambda: log.exists() and "console closed (EOF); still serving" in log.read_text())
         assert idle_cpu(server.process.pid) < 0.5, "the server spins after console EOF"
         assert server.process.poll() is None
         assert_chat_works(server)
     finally:
         assert server.stop() == 0
+
+
+@pytest.mark.parametrize("backend", ["select", "poll", "epoll"])
+def test_commands_from_a_file_on_every_backend(tmp_path, backend):
+    # `selectchat server < commands.txt`: a regular file is always "ready";
+    # epoll refuses to watch one, so the server reads it through the bridge.
+    commands = tmp_path / "commands.txt"
+    commands.write_text("create lobby 3\nrooms\n")
+    with open(commands, "rb") as stdin:
+        server = Spawned("--backend", backend, "--exit-on-eof", stdin=stdin)
+    try:
+        assert server.process.wait(10) == 0
+        assert server.process.stderr.read() == b""
+        lines = server.process.stdout.read().decode().splitlines()   # (small: fits the pipe)
+        assert lines[0] == "created #lobby, limit 3"
+        assert rows(lines[1:]) == {"#lobby": ("0/3", "no")}
+    finally:
+        server.stop()
 
 
 def test_no_console_ignores_stdin_and_keeps_serving():
