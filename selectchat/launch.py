@@ -40,6 +40,9 @@ class ServerProcess:
     """A running ``selectchat server`` subprocess and its console."""
 
     def __init__(self, *options, ready_timeout=15.0, python=None):
+        if "--no-console" in options:
+            raise ValueError("start_server() cannot pass --no-console: the console pipe is what stops "
+                             "the server when this process dies (see --exit-on-eof)")
         self.options = list(options)
         self.output = deque(maxlen=10000)   # console replies (stdout after the first line)
         self.log = deque(maxlen=10000)      # the server's log (stderr)
@@ -88,8 +91,14 @@ class ServerProcess:
         self._echo_count += 1
         marker = f"--end of console reply {self._echo_count}--"
         start = len(self.output)
-        self.process.stdin.write(f"{command}\necho {marker}\n".encode())
-        self.process.stdin.flush()
+        try:
+            if self.process.poll() is not None:
+                raise BrokenPipeError
+            self.process.stdin.write(f"{command}\necho {marker}\n".encode())
+            self.process.stdin.flush()
+        except (BrokenPipeError, ValueError):   # ValueError: after stop(), the pipe is closed
+            raise ServerError(f"the server is not running (exit code {self.process.poll()}); "
+                              f"its last log line: {self.log[-1] if self.log else '(none)'}") from None
         deadline = time.monotonic() + timeout
         with self._new_output:
             while marker not in self.output:
