@@ -85,7 +85,11 @@ class Client:
         self.nick = nick
         self.closed = False
         if nick and register:
-            self.register(nick, password=password)
+            try:
+                self.register(nick, password=password)
+            except BaseException:   # no ``with`` will close it: the caller never got it
+                self.close()
+                raise
 
     # --- sending -----------------------------------------------------------------
 
