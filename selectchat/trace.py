@@ -15,8 +15,9 @@ observer.  It
 Recording must not change what it records, so :meth:`Recorder.record` does
 as little as possible: it appends a tuple.  When a file is being written,
 the loop thread only hands batches of those tuples to a writer thread, which
-turns them into JSON and writes them; a slow disk delays the file, never
-``select()``.
+passes them to a child process that turns them into JSON and writes them: a
+slow disk delays the file, never ``select()``, and the JSON is made on
+another core.
 
 Reading: :func:`load` turns a file back into a :class:`Trace` (a header and
 a list of events, each a plain dict), and the functions below summarise it:
@@ -36,8 +37,12 @@ Example::
 
 import json
 import os
+import pickle
 import queue
+import signal
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter, defaultdict, deque
@@ -51,6 +56,7 @@ VERSION = 1
 TIME_FIELDS = ("began",)
 
 _now = time.monotonic
+_PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 # --- recording ------------------------------------------------------------------
@@ -62,13 +68,15 @@ class Recorder:
     ``size``: how many of the newest events to keep in memory (0: none).
     ``path``: also stream every event to this JSON Lines file.
     ``backend``, ``program``: written into the header, for the reader.
-    ``flush_interval``: how often (seconds) batches go to the file at most
+    ``flush_interval``: how often (seconds) batches go to the file at most.
     ``max_backlog``: events waiting for the writer past which new batches are
     dropped -- and counted, in a ``lost`` event -- rather than held in memory.
+    ``in_process``: write the JSON from a thread of this process instead of a
+    child process (simpler, but it takes CPU time from the loop).
     """
 
     def __init__(self, size=100_000, path=None, *, backend=None, program="server",
-                 flush_interval=0.05, max_backlog=1_000_000):
+                 flush_interval=0.05, max_backlog=1_000_000, in_process=False):
         self.size = size
         self.events = deque(maxlen=size)     # (monotonic time, kind, fields)
         self.labels = {}                     # fd -> label, kept up to date
@@ -80,7 +88,7 @@ class Recorder:
                        "labels": {}}
         self.recorded = 0        # events seen (the ring keeps only the newest)
         self.path = path
-        self._writer = _Writer(path, self, max_backlog) if path else None
+        self._writer = _Writer(path, self, max_backlog, in_process) if path else None
         self._batch = []         # events not yet handed to the writer
         self._handed_at = self.start
         self.flush_interval = flush_interval
@@ -156,23 +164,38 @@ def to_dict(event, start):
 
 
 class _Writer:
-    """A thread that turns batches of events into JSON lines in a file.
+    """Carries batches of events to the file, away from the loop.
 
     The loop only puts lists on a queue (no JSON, no system call), so a slow
-    disk never makes it block.  If the writer falls behind by more than
-    ``max_backlog`` events, further batches are dropped and counted; the
-    count is written as a ``lost`` event, so a reader knows.
+    disk never makes it block.  A thread takes them from the queue and
+
+    * by default, pickles each batch (cheap: a C routine) down a pipe to a
+      child process, ``python -m selectchat.trace --write FILE``, which turns
+      them into JSON lines.  JSON costs a few microseconds per event -- as
+      much as the server spends on a message -- and a thread would take that
+      time from the server (one GIL); another process runs on another core;
+    * with ``in_process=True``, writes the JSON itself (no child process).
+
+    If the writer falls behind by more than ``max_backlog`` events, further
+    batches are dropped and counted; the count is written as a ``lost``
+    event, so a reader knows.
     """
 
-    def __init__(self, path, recorder, max_backlog):
-        self.file = open(path, "w", encoding="utf-8", buffering=1 << 16)
+    def __init__(self, path, recorder, max_backlog, in_process=False):
         self.start = recorder.start
-        self.file.write(json.dumps(dict(recorder.header, labels=_str_keys(recorder.labels))) + "\n")
-        self.file.flush()
+        with open(path, "w", encoding="utf-8") as file:   # fails here, at once, if it cannot be written
+            file.write(json.dumps(dict(recorder.header, labels=_str_keys(recorder.labels))) + "\n")
+        self.file = self.child = None
+        if in_process:
+            self.file = open(path, "a", encoding="utf-8", buffering=1 << 16)
+        else:
+            env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [_PACKAGE_PARENT, os.environ.get("PYTHONPATH")])))
+            self.child = subprocess.Popen([sys.executable, "-m", "selectchat.trace", "--write", str(path),
+                                           "--start", repr(self.start)], stdin=subprocess.PIPE, env=env)
         self.queue = queue.SimpleQueue()
         self.max_backlog = max_backlog
         self.queued = 0           # events put on the queue (only the loop thread counts)
-        self.written = 0          # events written (only the writer thread counts)
+        self.written = 0          # events passed on (only the writer thread counts)
         self.lost = 0
         self._lost_unreported = 0
         self.thread = threading.Thread(target=self._run, name="trace-writer", daemon=True)
@@ -190,16 +213,51 @@ class _Writer:
         self.queue.put(batch)
 
     def _run(self):
-        dumps, start, write = json.JSONEncoder(separators=(",", ":"), default=str).encode, self.start, self.file.write
         while (batch := self.queue.get()) is not None:
-            write("".join([dumps(to_dict(event, start)) + "\n" for event in batch]))
-            self.file.flush()   # a killed process loses at most the last batch
+            if self.child is not None:
+                try:
+                    pickle.dump(batch, self.child.stdin, pickle.HIGHEST_PROTOCOL)
+                except (pickle.PicklingError, TypeError, AttributeError):   # a field pickle cannot take
+                    pickle.dump([(t, kind, {k: _plain(v) for k, v in fields.items()}) for t, kind, fields in batch],
+                                self.child.stdin, pickle.HIGHEST_PROTOCOL)
+                self.child.stdin.flush()   # a killed process loses at most the last batch
+            else:
+                write_json(batch, self.start, self.file)
             self.written += len(batch)
 
     def close(self):
         self.queue.put(None)
         self.thread.join()
-        self.file.close()
+        if self.child is not None:
+            self.child.stdin.close()   # EOF: the child writes what it has and exits
+            self.child.wait()
+        else:
+            self.file.close()
+
+
+_ENCODE = json.JSONEncoder(separators=(",", ":"), default=str).encode
+
+
+def write_json(batch, start, file):
+    """Write events as JSON lines, times from ``start``; flush."""
+    file.write("".join([_ENCODE(to_dict(event, start)) + "\n" for event in batch]))
+    file.flush()
+
+
+def _plain(value):
+    return value if isinstance(value, (str, int, float, bool, type(None), list, tuple, dict)) else str(value)
+
+
+def _write_from_pipe(path, start):
+    """The child process: read pickled batches on stdin until EOF, append JSON lines."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # a Ctrl-C is for the server, which closes us
+    with open(path, "a", encoding="utf-8", buffering=1 << 16) as file:
+        while True:
+            try:
+                batch = pickle.load(sys.stdin.buffer)
+            except (EOFError, pickle.UnpicklingError):   # the end; or the parent was killed mid-batch
+                return
+            write_json(batch, start, file)
 
 
 def _str_keys(labels):
@@ -818,3 +876,14 @@ def to_chrome(trace):
         life(fd, end)
     return {"traceEvents": out, "displayTimeUnit": "ms",
             "otherData": {key: str(value) for key, value in trace.header.items() if key != "labels"}}
+
+
+if __name__ == "__main__":   # the trace file writer: python -m selectchat.trace --write FILE --start T
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Write pickled trace batches from stdin as JSON lines "
+                                     "(started by selectchat.trace.Recorder; not for people).")
+    parser.add_argument("--write", required=True, metavar="FILE")
+    parser.add_argument("--start", required=True, type=float)
+    options = parser.parse_args()
+    _write_from_pipe(options.write, options.start)

@@ -282,9 +282,10 @@ def test_the_ring_buffer_never_exceeds_its_size(tmp_path):
     assert snapshot.header["labels"] == {}    # the loop closed: nothing is registered any more
 
 
-def test_streaming_writes_every_event_while_the_ring_keeps_the_newest(tmp_path):
+@pytest.mark.parametrize("in_process", [False, True], ids=["child-process", "thread"])
+def test_streaming_writes_every_event_while_the_ring_keeps_the_newest(tmp_path, in_process):
     path = tmp_path / "stream.jsonl"
-    with Recorder(size=10, path=str(path), backend="select", program="test") as recorder:
+    with Recorder(size=10, path=str(path), backend="select", program="test", in_process=in_process) as recorder:
         busy_loop(recorder, 500)
         ring = recorder.snapshot().events
     trace = load(path)
@@ -422,3 +423,19 @@ def test_load_refuses_what_is_not_a_trace_and_tolerates_a_cut_last_line(tmp_path
     path = tmp_path / "bad.jsonl"
     path.write_text("not json\n")
     assert cli.run(["trace", "summary", str(path)]) == 1
+
+
+def test_a_killed_server_leaves_a_readable_but_incomplete_trace(tmp_path):
+    path = tmp_path / "killed.jsonl"
+    with start_server("--trace", str(path)) as server:
+        with socket.create_connection(server.address, timeout=5) as sock:
+            sock.sendall(b"NICK k\r\nUSER k 0 * :k\r\n")
+            sock.recv(4096)
+            deadline = time.monotonic() + 5
+            while path.read_text().count("\n") < 5 and time.monotonic() < deadline:
+                time.sleep(0.02)   # the server hands a batch on at most every 0.05 s
+            os.kill(server.pid, signal.SIGKILL)
+            server.process.wait(10)
+    trace = load(path)
+    assert not trace.complete
+    assert trace.of("accept") and trace.of("select")
