@@ -41,6 +41,7 @@ DEFAULT_PORT = 6667
 CONNECT_TIMEOUT = 5.0   # seconds to reach the server
 LINGER = 2.0            # after our QUIT, seconds to wait for the server to close
 CHUNK = 400             # bytes of text per PRIVMSG: the relayed line must fit in 512
+END_OF_INPUT = "end-of-input"   # our PING token: the server has answered all we asked
 
 HELP = """\
 Commands (in upper or lower case):
@@ -59,7 +60,7 @@ Anything else you type goes to the room you are in."""
 EPILOG = """\
 examples:
   selectchat client                              asks for everything it needs
-  selectchat client --port 6667 --nick alice     then shows the rooms and asks which
+  selectchat client --port 40123 --nick alice    on this machine; shows the rooms, asks which
   selectchat client --nick bob --room lobby      straight into #lobby
   echo hello | selectchat client --nick bot --room lobby   one message from a script
 
@@ -209,11 +210,11 @@ class Session:
         return self._take()
 
     def end_of_input(self):
-        """EOF on stdin (or Ctrl-D): once the waiting lines are done, QUIT."""
+        """EOF on stdin (or Ctrl-D): once the waiting lines are done and answered, QUIT."""
         if self.busy and self.typeahead:
             self.input_ended = True
         else:
-            self._quit("Leaving")
+            self._finish_input()
         return self._take()
 
     def interrupted(self):
@@ -230,7 +231,7 @@ class Session:
             self._typed(self.typeahead.popleft())
         if self.input_ended and not self.busy and not self.typeahead:
             self.input_ended = False
-            self._quit("Leaving")
+            self._finish_input()
         effects, self._effects = self._effects, []
         return effects
 
@@ -341,6 +342,14 @@ class Session:
             data = data[len(piece.encode()):]
             self._send("PRIVMSG", self.room, piece)
             self._show(piece, "self", self.nick)
+
+    def _finish_input(self):
+        # The server answers in order: its PONG comes after the replies to all
+        # we sent before the PING (a piped "/who" gets its answer shown).
+        if self.registered:
+            self._send("PING", END_OF_INPUT)
+        else:
+            self._quit("Leaving")
 
     def _quit(self, reason):
         if self.quitting:
@@ -468,6 +477,10 @@ class Session:
 
     def on_PING(self, message):
         self._send("PONG", *message.params)
+
+    def on_PONG(self, message):
+        if message.params and message.params[-1] == END_OF_INPUT:
+            self._quit("Leaving")
 
     def on_001(self, message):          # RPL_WELCOME: registered
         self.nick = message.params[0]
@@ -807,8 +820,10 @@ class ServerLink:
 
 def add_arguments(parser):
     """The options of ``selectchat client``; what is left out is asked for."""
-    parser.add_argument("--host", help=f"server address (asked if not given; default {DEFAULT_HOST})")
-    parser.add_argument("--port", type=int, help=f"server port (asked if not given; default {DEFAULT_PORT})")
+    parser.add_argument("--host", help=f"server address (default {DEFAULT_HOST}; asked if neither "
+                        "--host nor --port is given)")
+    parser.add_argument("--port", type=int, help=f"server port (default {DEFAULT_PORT}; asked if neither "
+                        "--host nor --port is given)")
     parser.add_argument("--nick", help="your nickname (asked if not given)")
     parser.add_argument("--room", help="the room to join (if not given: the rooms are shown, and you pick)")
     parser.add_argument("--key", help="the key of a private --room")
@@ -827,7 +842,10 @@ def main(args):
     if args.key and not args.room:
         print("selectchat client: --key needs --room", file=sys.stderr)
         return 2
-    session = Session(args.host, args.port, args.nick, args.room, args.key, password)
+    host, port = args.host, args.port
+    if (host is None) != (port is None):   # one given: the other takes its default, unasked
+        host, port = host or DEFAULT_HOST, port or DEFAULT_PORT
+    session = Session(host, port, args.nick, args.room, args.key, password)
     # SIGTERM takes the same way out as an error: the terminal is restored.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     with make_display() as display:

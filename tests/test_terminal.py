@@ -437,8 +437,9 @@ def test_pipe_refusals_are_sentences_and_the_client_stays(scripted):
 
 def test_pipe_create_a_room_with_a_limit_and_key(rooms_server, scripted):
     with Client(*rooms_server.address, "bob") as bob:
-        alice = scripted(client_args(rooms_server, "--nick", "alice", "--room", "lobby"))
+        alice = scripted(["--port", str(rooms_server.port), "--nick", "alice", "--room", "lobby"])
         alice.wait_text("You are in #lobby.")
+        assert "Server address" not in alice.text()            # --port alone: this machine
         alice.line("/create lobby 2")
         alice.wait_text("#lobby exists already")
         alice.line("/create #lab 2 sesame")
@@ -541,3 +542,54 @@ def test_session_ping_is_answered_and_ctrl_c_quits():
     assert sent(session.server_line(b"PING :srv")) == [b"PONG srv\r\n"]
     effects = session.interrupted()
     assert sent(effects) == [b"QUIT Interrupted\r\n"] and effects[-1] == terminal.Exit(0)
+
+
+def test_session_end_of_input_quits_once_the_server_has_answered():
+    session, _ = registered_session(room="#lobby")
+    session.server_line(b":srv 366 alice #lobby :End of /NAMES list")
+    assert sent(session.user_line("/who")) == [b"NAMES #lobby\r\n"]
+    assert sent(session.end_of_input()) == [b"PING end-of-input\r\n"]      # not yet QUIT
+    assert shown(session.server_line(b":srv 353 alice = #lobby :alice bob")) == []
+    assert shown(session.server_line(b":srv 366 alice #lobby :End")) == ["In #lobby: alice, bob."]
+    effects = session.server_line(b":srv PONG srv end-of-input")
+    assert sent(effects) == [b"QUIT Leaving\r\n"] and effects[-1] == terminal.Exit(0)
+
+
+# --- the loop, in this process: one select() over the keyboard and the socket ----------
+
+class Records:
+    """An observer for the loop: keeps every record."""
+
+    def __init__(self):
+        self.records = []
+
+    def record(self, kind, **fields):
+        self.records.append((kind, fields))
+
+
+def test_one_select_watches_keyboard_and_socket_and_reports_to_an_observer(rooms_server):
+    import io
+
+    from selectchat.term_display import PlainDisplay
+
+    keyboard_end, typing_end = os.pipe()
+    out, observer = io.StringIO(), Records()
+    session = terminal.Session(rooms_server.host, rooms_server.port, "alice", room="lobby")
+    client = terminal.TerminalClient(session, PlainDisplay(out), observer=observer, stdin_fd=keyboard_end)
+    client.loop.call_later(TIMEOUT, lambda: client.apply([terminal.Exit(99)]))   # a bound, if all fails
+    try:
+        os.write(typing_end, b"hello\n/who\n")
+        os.close(typing_end)                                   # then EOF: QUIT, exit 0
+        with Client(*rooms_server.address, "bob") as bob:
+            bob.join("#lobby")
+            assert client.run() == 0
+            assert bob.expect("PRIVMSG").params == ("#lobby", "hello")
+    finally:
+        os.close(keyboard_end)
+    assert "In #lobby: " in out.getvalue()
+    labels = {fields["fd"]: fields["label"] for kind, fields in observer.records if kind == "register"}
+    assert set(labels.values()) == {"keyboard", "server"}
+    both = [fields for kind, fields in observer.records
+            if kind == "select" and set(fields["read"]) == set(labels)]
+    assert both, "no select() watched the keyboard and the socket together"
+    assert any(fields["ready_write"] for kind, fields in observer.records if kind == "select")
