@@ -32,10 +32,14 @@ import codecs
 import os
 import re
 import sys
-import termios
 import time
-import tty
 import zlib
+
+try:
+    import termios
+    import tty
+except ImportError:   # Windows: no terminal modes (and select() takes only sockets there)
+    termios = tty = None
 
 # Control characters (C0, DEL, C1) and the bidirectional overrides: a peer's
 # text could use them to move our cursor, recolour the screen or reverse text.
@@ -69,7 +73,7 @@ def wants_colour(stream):
 def make_display(stdin_fd=0, stdout=None):
     """A :class:`TerminalDisplay` if stdin and stdout are terminals, else a :class:`PlainDisplay`."""
     stdout = stdout or sys.stdout
-    if os.isatty(stdin_fd) and stdout.isatty():
+    if termios is not None and os.isatty(stdin_fd) and stdout.isatty():
         return TerminalDisplay(stdin_fd, stdout, colour=wants_colour(stdout))
     return PlainDisplay(stdout)
 

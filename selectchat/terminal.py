@@ -50,7 +50,7 @@ Commands (in upper or lower case):
   /leave                    leave this room and pick another
   /who                      who is in this room
   /msg NICK TEXT            a private message to NICK alone
-  /create ROOM LIMIT [KEY]  make a room for at most LIMIT people (KEY makes it private)
+  /create ROOM LIMIT [KEY]  make a room for LIMIT people at most (KEY: private)
   /nick NAME                change your nickname
   /me TEXT                  an action: "* alice waves"
   /quit [REASON]            leave the server (Ctrl-D and Ctrl-C do too)
@@ -833,6 +833,10 @@ def add_arguments(parser):
 
 def main(args):
     """``selectchat client``: exit 0 after /quit, Ctrl-D or Ctrl-C; 1 if the server went away."""
+    if sys.platform == "win32":
+        print("selectchat client: Windows' select() cannot watch the keyboard; "
+              "use WSL, or another IRC client", file=sys.stderr)
+        return 2
     password = None
     if args.password_env:
         password = os.environ.get(args.password_env)
