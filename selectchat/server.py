@@ -197,13 +197,15 @@ class Listener:
 
     def refuse(self, sock, peer, reason):
         """Turn a connection away with one ERROR line (best effort, never blocking)."""
+        line = format_line("", "ERROR", f"Closing Link: {peer[0]} ({reason})")
         try:
             sock.setblocking(False)
-            sock.send(format_line("", "ERROR", f"Closing Link: {peer[0]} ({reason})"))
+            sent = sock.send(line)
         except OSError:
-            pass
+            sent = 0
         self.server.record_log("refused", f"connection from {peer[0]} refused: {reason}")
         if self.server.observer:
+            self.server.observer.record("send", fd=sock.fileno(), asked=len(line), sent=sent)
             self.server.observer.record("close", fd=sock.fileno(), reason=reason)
         sock.close()
 
@@ -321,10 +323,13 @@ class Connection:
     def abort(self, reason):
         """Drop a client that does not read: one ERROR attempt, then close now."""
         self.outbuf.clear()
+        line = format_line("", "ERROR", f"Closing Link: {self.peer[0]} ({reason})")
         try:
-            self.sock.send(format_line("", "ERROR", f"Closing Link: {self.peer[0]} ({reason})"))
+            sent = self.sock.send(line)
         except OSError:
-            pass
+            sent = 0
+        if self.server.observer:   # the trace accounts for every byte sent
+            self.server.observer.record("send", fd=self.fd, asked=len(line), sent=sent)
         self.close(reason)
 
     def close(self, reason):

@@ -31,6 +31,7 @@ class CountingClient:
     def __init__(self, address, nick):
         self.nick = nick
         self.sock = socket.create_connection(address, timeout=5)
+        self.local = "%s:%d" % self.sock.getsockname()[:2]   # the server's accept event names this peer
         self.sent = 0
         self.received = bytearray()
 
@@ -77,7 +78,6 @@ def run_session(trace_path, n_clients=N_CLIENTS, n_messages=N_MESSAGES, *extra):
             for i in range(n_clients):
                 client = CountingClient(server.address, f"user{i}")
                 clients.append(client)
-                client.local = "%s:%d" % client.sock.getsockname()[:2]
                 client.send(f"NICK {client.nick}")
                 client.send(f"USER {client.nick} 0 * :{client.nick}")
                 client.read_until(lambda data: b" 376 " in data or b" 422 " in data)
@@ -439,3 +439,43 @@ def test_a_killed_server_leaves_a_readable_but_incomplete_trace(tmp_path):
     trace = load(path)
     assert not trace.complete
     assert trace.of("accept") and trace.of("select")
+
+
+def register(address, nick, room=None):
+    client = CountingClient(address, nick)
+    client.send(f"NICK {nick}")
+    client.send(f"USER {nick} 0 * :{nick}")
+    client.read_until(lambda data: b" 376 " in data or b" 422 " in data)
+    if room:
+        client.send(f"JOIN {room}")
+        client.read_until(lambda data: b" 366 " in data)
+    return client
+
+
+def bytes_sent_to(trace, client):
+    """What the trace says the server sent to this client's connection."""
+    (fd,) = [e["fd"] for e in trace.of("accept") if e["peer"] == client.local]
+    return fd, sum(e["sent"] for e in trace.of("send") if e["fd"] == fd)
+
+
+def test_the_goodbye_to_a_refused_or_dropped_client_is_in_the_trace(tmp_path):
+    """Bytes sent outside the write handler (the ERROR line of a refusal or a
+    SendQ drop) are traced too, so the byte counts still add up."""
+    path = tmp_path / "goodbye.jsonl"
+    with start_server("--trace", str(path), "--max-clients", "2", "--max-sendq", "2000") as server:
+        reader = register(server.address, "reader", "#r")
+        talker = register(server.address, "talker", "#r")
+        refused = CountingClient(server.address, "refused")   # the third: past --max-clients
+        refused.read_to_eof()
+        talker.send("\r\n".join(f"PRIVMSG #r :{i:03d} " + "x" * 90 for i in range(40)))
+        reader.read_to_eof()   # dropped: its queue passed 2000 bytes
+        talker.send("QUIT")
+        talker.read_to_eof()
+        for client in (reader, talker, refused):
+            client.sock.close()
+    trace = load(path)
+    closes = {e["fd"]: e["reason"] for e in trace.of("close")}
+    for client, reason in ((refused, "Server is full"), (reader, "SendQ exceeded")):
+        fd, sent = bytes_sent_to(trace, client)
+        assert sent == len(client.received) and client.received.startswith(b"ERROR") == (client is refused)
+        assert reason in closes[fd]
