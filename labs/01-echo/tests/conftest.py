@@ -131,6 +131,14 @@ class Peer:
         self.received = bytearray()
         self.closed = False
 
+    @classmethod
+    def wrap(cls, sock):
+        """A Peer for a socket the test already has (e.g. one it accepted)."""
+        peer = cls.__new__(cls)
+        peer.sock, peer.received, peer.closed = sock, bytearray(), False
+        sock.settimeout(WAIT)
+        return peer
+
     def send(self, data):
         self.sock.sendall(data if isinstance(data, bytes) else data.encode())
 
@@ -238,3 +246,31 @@ def connect():
     yield make
     for peer in peers:
         peer.close()
+
+
+@pytest.fixture
+def listen():
+    """``listen()`` is a listening socket on 127.0.0.1, port 0, for programs that connect to the test.
+
+    ``server.address`` is where it listens; ``server.accept()`` returns a :class:`Peer`.
+    """
+    sockets = []
+
+    class Server:
+        def __init__(self):
+            self.sock = socket.create_server(("127.0.0.1", 0))
+            self.sock.settimeout(WAIT)
+            self.address = self.sock.getsockname()[:2]
+            sockets.append(self.sock)
+
+        def accept(self):
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                pytest.fail(f"nobody connected to {self.address} within {WAIT:g} s")
+            sockets.append(conn)
+            return Peer.wrap(conn)
+
+    yield Server
+    for sock in sockets:
+        sock.close()
