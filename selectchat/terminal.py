@@ -151,6 +151,7 @@ class Session:
         self.typeahead = deque()     # typed lines waiting for the reply
         self.input_ended = False     # EOF arrived while lines were waiting
         self.joining = None          # the room we asked to JOIN
+        self.joining_with_key = False
         self.key_for = None          # the private room whose key we are asking for
         self.creating = None         # (room, limit, key) of a /create in progress
         self.lists = deque()         # why we sent each LIST still unanswered: "show", "pick", "create"
@@ -375,7 +376,12 @@ class Session:
         name = room_name(words[0])
         if self.room and name.lower() == self.room.lower():
             return self._show(f"You are already in {self.room}.")
-        self._join(name, words[1] if len(words) > 1 else None)
+        key = words[1] if len(words) > 1 else None
+        info = next((r for r in self.rooms if r.name.lower() == name.lower()), None)
+        if key is None and info is not None and info.private:   # known to need a key: ask for it
+            self.key_for = info.name
+            return self._ask("key", f"{info.name} is private. Its key: ", secret=True)
+        self._join(name, key)
 
     def cmd_leave(self, rest):
         if self.room is None:
@@ -442,7 +448,7 @@ class Session:
         self._list("pick")
 
     def _join(self, name, key=None):
-        self.joining = name
+        self.joining, self.joining_with_key = name, bool(key)
         self.busy = "joining"
         self._send("JOIN", name, *([key] if key else []))
 
@@ -462,11 +468,15 @@ class Session:
 
     def _join_refused(self, message):
         room = message.param(1)
-        self._show(JOIN_REFUSED[message.command].format(room=room), "error")
+        if message.command == irc.ERR_BADCHANNELKEY and not self.joining_with_key:
+            self._show(f"{room} is private: it needs a key (/join {room} KEY).", "error")
+        else:
+            self._show(JOIN_REFUSED[message.command].format(room=room), "error")
         self.joining = self.creating = None
         if self.room:
             self.busy = None
             self._show(f"You are still in {self.room}.")
+            self._chat_prompt()
         else:
             self._pick_room()
 

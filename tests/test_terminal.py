@@ -408,6 +408,11 @@ def test_pipe_refusals_are_sentences_and_the_client_stays(scripted):
         alice.wait_text("You left #staff.")
         alice.line("/who")
         alice.wait_text("In #lobby: bob, alice.")
+        alice.line("/join staff")                                # known to be private: key asked
+        alice.wait_text("#staff is private. Its key:", count=2)
+        alice.line("wrong")
+        alice.wait_text("that key is not the right one.", count=2)
+        alice.wait_text("You are still in #lobby.")
         alice.line("/nick bob")                                  # 433 once registered: stays
         alice.wait_text("You are still alice.")
         bob.say("alice", "a private word")
@@ -593,3 +598,13 @@ def test_one_select_watches_keyboard_and_socket_and_reports_to_an_observer(rooms
             if kind == "select" and set(fields["read"]) == set(labels)]
     assert both, "no select() watched the keyboard and the socket together"
     assert any(fields["ready_write"] for kind, fields in observer.records if kind == "select")
+
+
+def test_session_refused_switch_keeps_the_room_and_its_prompt():
+    session, _ = registered_session(room="#lobby")
+    session.server_line(b":srv 366 alice #lobby :End of /NAMES list")
+    assert sent(session.user_line("/join #staff")) == [b"JOIN #staff\r\n"]
+    effects = session.server_line(b":srv 475 alice #staff :Cannot join room (+k) - wrong key")
+    assert shown(effects) == ["#staff is private: it needs a key (/join #staff KEY).", "You are still in #lobby."]
+    assert effects[-1] == terminal.Prompt("#lobby> ") and session.room == "#lobby"
+    assert sent(session.user_line("still here")) == [b"PRIVMSG #lobby :still here\r\n"]
