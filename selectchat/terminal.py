@@ -839,6 +839,8 @@ def add_arguments(parser):
     parser.add_argument("--key", help="the key of a private --room")
     parser.add_argument("--password-env", metavar="VAR",
                         help="read the server password from environment variable VAR")
+    parser.add_argument("--trace", metavar="FILE",
+                        help="record this client's select() loop to FILE (see docs/tracing.md)")
 
 
 def main(args):
@@ -862,5 +864,17 @@ def main(args):
     session = Session(host, port, args.nick, args.room, args.key, password)
     # SIGTERM takes the same way out as an error: the terminal is restored.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    with make_display() as display:
-        return TerminalClient(session, display).run()
+    recorder = None
+    if args.trace:
+        from .trace import Recorder
+        try:
+            recorder = Recorder(path=args.trace, backend="select", program="client")
+        except OSError as error:
+            print(f"selectchat client: cannot write the trace {args.trace}: {error.strerror}", file=sys.stderr)
+            return 2
+    try:
+        with make_display() as display:
+            return TerminalClient(session, display, observer=recorder).run()
+    finally:
+        if recorder is not None:
+            recorder.close()   # write what is pending and the end event

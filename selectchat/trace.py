@@ -51,10 +51,6 @@ from dataclasses import dataclass, field
 FORMAT = "selectchat-trace"
 VERSION = 1
 
-# Fields that hold a point in time (monotonic seconds while recording,
-# seconds since the start of the trace in files and snapshots).
-TIME_FIELDS = ("began",)
-
 _now = time.monotonic
 _PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -160,6 +156,8 @@ def to_dict(event, start):
     if kind == "select":
         record["began"] = round(fields["began"] - start, 6)
         record["blocked"] = round(fields["blocked"], 6)
+        if fields["timeout"] is not None:
+            record["timeout"] = round(fields["timeout"], 6)
     return record
 
 

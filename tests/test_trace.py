@@ -11,12 +11,15 @@ import json
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
 
 from selectchat import cli
-from selectchat.launch import start_server
+from selectchat.client import Client
+from selectchat.launch import PACKAGE_PARENT, start_server
 from selectchat.loop import EventLoop
 from selectchat.trace import (FORMAT, VERSION, Recorder, TraceError, latencies, load, loads, per_descriptor,
                               summarize, utilisation, utilisation_bins)
@@ -479,3 +482,34 @@ def test_the_goodbye_to_a_refused_or_dropped_client_is_in_the_trace(tmp_path):
         fd, sent = bytes_sent_to(trace, client)
         assert sent == len(client.received) and client.received.startswith(b"ERROR") == (client is refused)
         assert reason in closes[fd]
+
+
+def test_the_terminal_client_records_its_own_loop(tmp_path):
+    path = tmp_path / "client.jsonl"
+    env = dict(os.environ, PYTHONPATH=PACKAGE_PARENT)
+    with start_server() as server, Client(*server.address, "bob") as bob:
+        bob.join("#lobby")
+        client = subprocess.Popen([sys.executable, "-m", "selectchat", "client", "--host", server.host,
+                                   "--port", str(server.port), "--nick", "zed", "--room", "lobby",
+                                   "--trace", str(path)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, env=env)
+        try:
+            assert bob.expect("JOIN").nick == "zed"
+            client.stdin.write(b"hello from zed\n")
+            client.stdin.flush()
+            assert bob.expect("PRIVMSG").params == ("#lobby", "hello from zed")
+            client.stdin.write(b"/quit\n")
+            client.stdin.close()
+            assert client.wait(10) == 0, client.stderr.read()
+        finally:
+            if client.poll() is None:
+                client.kill()
+                client.wait()
+            client.stderr.close()
+    trace = load(path)
+    assert trace.complete and trace.header["program"] == "client"
+    labels = {e["label"]: e["fd"] for e in trace.of("register")}
+    assert {"keyboard", "server"} <= labels.keys()
+    woke = [e for e in trace.of("select") if labels["server"] in e["ready_read"]]
+    typed = [e for e in trace.of("select") if labels["keyboard"] in e["ready_read"]]
+    assert woke and typed and all(e["blocked"] >= 0 for e in woke + typed)
