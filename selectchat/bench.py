@@ -123,15 +123,15 @@ def add_arguments(parser):
     sub.add_argument("--clients", type=int, default=990, metavar="C", help="idle clients (default 990)")
     sub.add_argument("--pings", type=int, default=100, metavar="P", help="probe PINGs (default 100)")
     sub.add_argument("--duration", type=float, default=5.0, metavar="S", help="idle seconds measured (default 5)")
-    sub.add_argument("--concurrency", type=int, default=100, metavar="K",
-                     help="connections opened at a time (default 100)")
+    sub.add_argument("--concurrency", type=int, default=10, metavar="K",
+                     help="connections opened at a time (default 10: the setup is not a storm)")
     sub.add_argument("--room", help="make the idle clients join this room")
     timeout(sub, 60.0)
 
     sub = scenario("slow-reader", "a paced fan-out without, then with, a non-reader and a slow reader")
     sub.add_argument("--members", type=int, default=50, metavar="N", help="members who read (default 50)")
-    sub.add_argument("--rate", type=float, default=2000.0, metavar="MSG/S", help="messages per second (default 2000)")
-    sub.add_argument("--duration", type=float, default=4.0, metavar="S", help="seconds per run (default 4)")
+    sub.add_argument("--rate", type=float, default=6000.0, metavar="MSG/S", help="messages per second (default 6000)")
+    sub.add_argument("--duration", type=float, default=6.0, metavar="S", help="seconds per run (default 6)")
     sub.add_argument("--size", type=int, default=100, metavar="B", help="bytes of text per message (default 100)")
     sub.add_argument("--slow-rate", type=int, default=20000, metavar="BYTES/S",
                      help="how fast the slow reader reads (default 20000)")

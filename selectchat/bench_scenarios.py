@@ -14,12 +14,13 @@ running server and returns a plain dict (it becomes the ``--json`` output):
   time until all joined, refusals past the server's limit.
 """
 
-import os
+import resource
 import time
 from collections import Counter
 
 from .bench_load import Deliveries, Hooks, summarize_ms
 
+JOIN_CONCURRENCY = 5   # members joining at a time: setting up a test is not a storm
 STALL = 5.0    # seconds without a delivery after which a run is called stalled
 BATCH = 64     # messages a flood sender adds per write readiness
 FEED_LOW = 16384   # ... when less than this is still waiting in its buffer
@@ -54,8 +55,8 @@ class Span:
 
 
 def _own_cpu():
-    times = os.times()
-    return times.user + times.system
+    usage = resource.getrusage(resource.RUSAGE_SELF)   # µs resolution (os.times: 10 ms)
+    return usage.ru_utime + usage.ru_stime
 
 
 def join_room(gen, count, room, group, timeout, timed=10, letter="m"):
@@ -65,7 +66,8 @@ def join_room(gen, count, room, group, timeout, timed=10, letter="m"):
     irc = gen.protocol == "irc"
     already = sum(p.state == "ready" for p in gen.peers)
     gen.status = lambda: (None, f"joining: {sum(p.state == 'ready' for p in gen.peers) - already}/{count}")
-    peers = gen.open(count, letter, concurrency=50, timeout=timeout, room=room if irc else None, group=group)
+    peers = gen.open(count, letter, concurrency=JOIN_CONCURRENCY, timeout=timeout,
+                     room=room if irc else None, group=group)
     missing = [p for p in peers if p.state != "ready"]
     if missing:
         reasons = Counter(p.reason or p.state for p in missing)
@@ -253,7 +255,7 @@ def fanout(gen, members=50, senders=1, messages=20000, size=100, rate=0.0, windo
     }
 
 
-def idle(gen, clients=990, pings=100, duration=5.0, concurrency=100, room=None, timeout=60.0):
+def idle(gen, clients=990, pings=100, duration=5.0, concurrency=10, room=None, timeout=60.0):
     """``clients`` registered clients stay silent for ``duration`` seconds; a probe PINGs."""
     memory_before = gen.server.memory_kb().get("rss")
     gen.status = lambda: (sum(p.state == "ready" for p in gen.peers) / (clients + 1),
@@ -290,7 +292,7 @@ def idle(gen, clients=990, pings=100, duration=5.0, concurrency=100, room=None, 
     ping()
     gen.sleep(duration)
     measured = span.end()
-    gen.run_until(lambda: not sent_at, 2.0)   # the last PONGs
+    gen.run_until(lambda: len(rtts) >= pings, 2.0)   # the last PINGs and PONGs
     still = sum(p.state == "ready" for p in peers)
     per_client = None
     if memory_before and memory_connected and states["ready"]:
@@ -301,6 +303,7 @@ def idle(gen, clients=990, pings=100, duration=5.0, concurrency=100, room=None, 
         "connected": states["ready"],
         "refused": states["refused"],
         "failed": states["failed"] + states["connecting"] + states["registering"] + states["joining"],
+        "failures": dict(Counter(p.reason or p.state for p in peers if p.state != "ready").most_common(5)),
         "still_connected": still,
         "ping_ms": summarize_ms(rtts),
         "pings_lost": pings - len(rtts),
@@ -311,7 +314,7 @@ def idle(gen, clients=990, pings=100, duration=5.0, concurrency=100, room=None, 
     }
 
 
-def slow_reader(gen, members=50, rate=2000.0, duration=4.0, size=100, slow_rate=20000,
+def slow_reader(gen, members=50, rate=6000.0, duration=6.0, size=100, slow_rate=20000,
                 max_sendq=None, timed=10, timeout=60.0):
     """A paced fan-out twice: without, then with a non-reader and a slow reader."""
     if members < 2:
