@@ -71,3 +71,37 @@ def background(target, *args, name=None):
     thread = threading.Thread(target=target, args=args, name=name, daemon=True)
     thread.start()
     return thread
+
+
+def clear_outputs(path):
+    """Strip a notebook file to the form it is committed in: no outputs, no execution
+    counts, no saved widget state.  (``jupyter nbconvert --clear-output`` keeps the
+    widget state, which holds a run's data.)"""
+    import nbformat   # only needed here: the notebooks extra installs it
+
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        cell.metadata.pop("execution", None)   # JupyterLab's per-cell timings
+    notebook.metadata.pop("widgets", None)
+    nbformat.write(notebook, path)
+
+
+def main(argv=None):
+    """``python -m selectchat.notebook clear FILE...``: what to run before committing a notebook."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) < 2 or args[0] != "clear":
+        print("usage: python -m selectchat.notebook clear NOTEBOOK.ipynb...", file=sys.stderr)
+        return 2
+    for path in args[1:]:
+        clear_outputs(path)
+        print("cleared", path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
