@@ -107,6 +107,7 @@ class User:
         self.password_ok = False
         self.negotiating_caps = False  # registration waits for CAP END
         self.away = None
+        self.invisible = False  # user mode +i: accepted and counted by LUSERS; hides nothing here
         self.rooms = {}        # irc_lower(name) -> Room, in join order
         self.connected_at = now
         self.last_seen = now
@@ -260,8 +261,8 @@ class Chat:
     def do_USER(self, user, msg):
         if user.registered:
             return self._reply(user, irc.ERR_ALREADYREGISTERED, "You may not reregister")
-        if len(msg.params) < 4:
-            return self._need_more_params(user, msg)
+        if len(msg.params) < 4 or not msg.params[0] or not msg.params[3]:
+            return self._need_more_params(user, msg)  # an empty name counts as a missing one
         user.username = re.sub(r"[^A-Za-z0-9._-]", "", msg.params[0])[:10] or "user"
         user.realname = msg.params[3][:100]
         self._try_register(user)
@@ -309,9 +310,13 @@ class Chat:
                 f"TARGMAX=PRIVMSG:{s.max_targets},NOTICE:{s.max_targets}", "MODES=3")
 
     def _send_lusers(self, user):
-        self._reply(user, irc.RPL_LUSERCLIENT, f"There are {len(self.nicks)} users on 1 server")
+        # Only registered users count; clients parse the three numbers out of the 251 text.
+        registered = [u for u in self.users.values() if u.registered]
+        invisible = sum(1 for u in registered if u.invisible)
+        self._reply(user, irc.RPL_LUSERCLIENT,
+                    f"There are {len(registered) - invisible} users and {invisible} invisible on 1 servers")
         self._reply(user, irc.RPL_LUSERCHANNELS, str(len(self.rooms)), "rooms formed")
-        self._reply(user, irc.RPL_LUSERME, f"I have {len(self.users)} clients and 0 servers")
+        self._reply(user, irc.RPL_LUSERME, f"I have {len(registered)} clients and 0 servers")
 
     def _send_motd(self, user):
         if not self.settings.motd:
@@ -333,7 +338,7 @@ class Chat:
         pass  # receive() already noted that the client is alive
 
     def do_QUIT(self, user, msg):
-        reason = f"Quit: {msg.param(0)}" if msg.param(0) else "Quit"
+        reason = f"Quit: {msg.param(0)}"  # "Quit: " even when empty, as modern IRC docs say
         self._drop(user, reason)
 
     # --- rooms -------------------------------------------------------------
@@ -528,7 +533,10 @@ class Chat:
             elif flag == "o":
                 nick = args.pop(0) if args else ""
                 target = self.nicks.get(irc_lower(nick))
-                if target is None or target not in room.members:
+                if target is None:
+                    self._reply(user, irc.ERR_NOSUCHNICK, nick, "No such nick/room")
+                    continue
+                if target not in room.members:
                     self._reply(user, irc.ERR_USERNOTINCHANNEL, nick, room.name, "They aren't in that room")
                     continue
                 room.members[target] = sign == "+"
@@ -542,11 +550,26 @@ class Chat:
                         room=room.name, modes=modes)
 
     def _user_mode(self, user, msg):
-        if irc_lower(msg.params[0]) != irc_lower(user.nick):
+        target = msg.params[0]
+        if irc_lower(target) != irc_lower(user.nick):
+            if irc_lower(target) not in self.nicks:
+                return self._reply(user, irc.ERR_NOSUCHNICK, target, "No such nick/room")
             return self._reply(user, irc.ERR_USERSDONTMATCH, "Can't change mode for other users")
-        if len(msg.params) > 1 and msg.params[1].strip("+-i"):
-            return self._reply(user, irc.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
-        self._reply(user, irc.RPL_UMODEIS, "+")
+        if len(msg.params) == 1:
+            return self._reply(user, irc.RPL_UMODEIS, "+i" if user.invisible else "+")
+        # The one user mode is +i, which clients set on connect. A change is
+        # echoed as a MODE line; unknown letters get 501 after the known ones apply.
+        sign, changed = "+", ""
+        for flag in msg.params[1]:
+            if flag in "+-":
+                sign = flag
+            elif flag == "i" and user.invisible != (sign == "+"):
+                user.invisible = sign == "+"
+                changed += sign + "i"
+        if changed:
+            self._send(user, format_line(user.mask, "MODE", user.nick, _compact_modes(changed)))
+        if msg.params[1].strip("+-i"):
+            self._reply(user, irc.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
 
     # --- talking -----------------------------------------------------------
 
