@@ -47,25 +47,28 @@ PATTERN = b" PRIVMSG #bench "
 
 
 def cpu_seconds(pid):
-    """CPU time (user + system) used so far by process ``pid`` and its children still running (Linux)."""
-    ticks = os.sysconf("SC_CLK_TCK")
+    """CPU time used so far by process ``pid`` (all its threads) and by its child
+    processes still running, in seconds: Linux's per-thread schedstat, in ns."""
+    def used(p):
+        total = 0
+        for task in os.listdir(f"/proc/{p}/task"):
+            with open(f"/proc/{p}/task/{task}/schedstat") as file:
+                total += int(file.read().split()[0])
+        return total / 1e9
 
-    def stat(p):
+    def parent(p):
         with open(f"/proc/{p}/stat") as file:
-            fields = file.read().rpartition(")")[2].split()
-        return int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks   # ppid, utime + stime
+            return int(file.read().rpartition(")")[2].split()[1])
 
-    own = stat(pid)[1]
     children = 0.0
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                ppid, used = stat(entry)
-            except OSError:
+                if parent(entry) == pid:
+                    children += used(entry)
+            except OSError:   # gone meanwhile
                 continue
-            if ppid == pid:
-                children += used
-    return own, children
+    return used(pid), children
 
 
 def fan_out(address, members, senders, messages, server_pid=None, timeout=120.0):

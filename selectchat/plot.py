@@ -101,19 +101,19 @@ def timeline(trace, *, start=None, end=None, ax=None, title=None):
     ax.scatter(*marks["r"], marker="v", s=40, color=READABLE, zorder=3, label="select(): readable")
     ax.scatter(*marks["w"], marker="^", s=40, color=WRITABLE, zorder=3, label="select(): writable")
 
-    # I/O: recv and send, sized by bytes.
+    # I/O: recv just above the lane's line, send just below, sized by bytes.
     recvs = [e for e in events if e["kind"] == "recv" and e["fd"] in lane]
     sends = [e for e in events if e["kind"] == "send" and e["fd"] in lane]
     biggest = max([e["bytes"] for e in recvs] + [e["sent"] for e in sends] + [1])
-    ax.scatter([e["t"] for e in recvs], [lane[e["fd"]] for e in recvs], marker="o", alpha=0.8,
-               s=_bytes_to_area([e["bytes"] for e in recvs], biggest), color=RECV, zorder=4,
+    ax.scatter([e["t"] for e in recvs], [lane[e["fd"]] - 0.1 for e in recvs], marker="o", alpha=0.85,
+               s=_bytes_to_area([e["bytes"] for e in recvs], biggest), color=RECV, zorder=5,
                edgecolors="white", linewidths=0.5, label="recv() (area ~ bytes)")
-    ax.scatter([e["t"] for e in sends], [lane[e["fd"]] for e in sends], marker="s", alpha=0.8,
+    ax.scatter([e["t"] for e in sends], [lane[e["fd"]] + 0.1 for e in sends], marker="s", alpha=0.8,
                s=_bytes_to_area([e["sent"] for e in sends], biggest), color=SEND, zorder=4,
                edgecolors="white", linewidths=0.5, label="send() (area ~ bytes)")
     partial = [e for e in sends if e["sent"] < e["asked"]]
     if partial:
-        ax.scatter([e["t"] for e in partial], [lane[e["fd"]] for e in partial], marker="s", s=160,
+        ax.scatter([e["t"] for e in partial], [lane[e["fd"]] + 0.1 for e in partial], marker="s", s=160,
                    facecolors="none", edgecolors=OTHER, linewidths=1.2, zorder=5,
                    label="partial send (kernel took less)")
 
