@@ -17,6 +17,7 @@ examples:
   selectchat trace plot run.jsonl -o u.png --kind utilisation
   selectchat trace export run.jsonl --chrome run.json
                                                      open in https://ui.perfetto.dev or chrome://tracing
+  selectchat trace export run.jsonl > run.json       the same, through standard output
 
 Times are seconds since the start of the trace. 'plot' needs matplotlib
 (pip install 'selectchat[plot]').
@@ -45,8 +46,9 @@ def add_arguments(parser):
 
     export = sub.add_parser("export", help="convert to another tool's format")
     export.add_argument("file", help="a trace file (JSON Lines, from --trace)")
-    export.add_argument("--chrome", required=True, metavar="OUT.json",
-                        help="Chrome Trace Event JSON, for Perfetto (ui.perfetto.dev) and chrome://tracing")
+    export.add_argument("--chrome", metavar="OUT.json", default="-",
+                        help="write Chrome Trace Event JSON, for Perfetto (ui.perfetto.dev) and "
+                        "chrome://tracing, to OUT.json (default, or '-': standard output)")
 
 
 def main(args):
@@ -60,9 +62,13 @@ def main(args):
     elif args.trace_command == "plot":
         return plot(trace, args)
     elif args.trace_command == "export":
-        with open(args.chrome, "w", encoding="utf-8") as out:
-            json.dump(to_chrome(trace), out, separators=(",", ":"))
-        print(f"wrote {args.chrome}: open it in https://ui.perfetto.dev or chrome://tracing")
+        if args.chrome == "-":
+            json.dump(to_chrome(trace), sys.stdout, separators=(",", ":"))
+            sys.stdout.write("\n")
+        else:
+            with open(args.chrome, "w", encoding="utf-8") as out:
+                json.dump(to_chrome(trace), out, separators=(",", ":"))
+            print(f"wrote {args.chrome}: open it in https://ui.perfetto.dev or chrome://tracing")
     return 0
 
 

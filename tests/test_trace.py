@@ -195,12 +195,15 @@ def test_trace_cli_summary_and_chrome_export(session, tmp_path, capsys):
     assert "select() loop" in capsys.readouterr().out
     out = tmp_path / "chrome.json"
     assert cli.run(["trace", "export", str(path), "--chrome", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
     exported = json.loads(out.read_text())
     events = exported["traceEvents"]
     assert events and all({"ph", "ts", "pid", "tid"} <= event.keys() for event in events)
     trace = load(path)
     blocked = [e for e in events if e["ph"] == "X" and e["name"].endswith("() blocked")]
     assert len(blocked) == len(trace.of("select")) and all(e["dur"] >= 0 for e in blocked)
+    assert cli.run(["trace", "export", str(path)]) == 0    # no --chrome: the JSON on standard output
+    assert json.loads(capsys.readouterr().out) == exported
     names = {e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "thread_name"}
     assert {"select() loop", "fd 0: console"} <= names
     assert sum(name.startswith("fd ") and "user" in name for name in names) == N_CLIENTS
