@@ -642,7 +642,7 @@ def to_gradescope(result):
     for test in result.tests:
         category = lab.categories.get(test.category)
         tests.append({
-            "name": _test_title(test), "score": round(test.score, 4), "max_score": round(test.max_score, 4),
+            "name": _test_title(test), "score": test.score, "max_score": test.max_score,
             "status": "passed" if test.passed else "failed",
             "output": test.output if not test.passed else "",
             "tags": [test.category] if test.category else [],
