@@ -1,0 +1,261 @@
+"""Clients we did not write, against our server: the ``irc`` package and irssi.
+
+Our own :class:`~selectchat.client.Client` could share a misunderstanding
+with the server; real clients cannot.  Each test runs the issue's scenario:
+connect, list the rooms, join, exchange messages with a scripted peer (our
+Client), part, quit.
+
+* The ``irc`` package (PyPI, in the ``test`` extra) is driven in this process
+  with ``reactor.process_once(timeout)`` in bounded loops -- itself a
+  ``select()`` loop, like our server's.
+* irssi (Debian package) runs headless in a detached tmux session on a private
+  tmux socket, with a throwaway home and a config written here; we type with
+  ``send-keys`` and read the screen with ``capture-pane``.  When a step
+  fails, irssi's raw log (every line it sent and received) and the screen are
+  attached to the failure.  Without irssi or tmux the test is skipped -- but
+  fails when ``CI`` is set, since ``.ci/run`` installs both.
+"""
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+import irc.client
+import pytest
+
+from selectchat.client import Client
+from selectchat.launch import start_server
+
+TIMEOUT = 10.0   # bound on every wait; a healthy run needs a fraction of a second per step
+
+
+def require_tools(*names):
+    """Skip (or, under CI, fail) when a program this test drives is not installed."""
+    missing = [name for name in names if shutil.which(name) is None]
+    if missing:
+        reason = (f"needs {' and '.join(missing)} on PATH (Debian packages irssi and tmux; "
+                  f".ci/run installs them)")
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+# --- the irc package -------------------------------------------------------------
+
+class Recorder:
+    """Keep every event the irc package reports; wait for one that matches."""
+
+    def __init__(self, reactor):
+        self.reactor = reactor
+        self.events = []
+        reactor.add_global_handler("all_events", lambda connection, event: self.events.append(event))
+
+    def wait_for(self, event_type, predicate=lambda event: True):
+        """Run the reactor until an event of ``event_type`` matching ``predicate`` arrived."""
+        deadline = time.monotonic() + TIMEOUT
+        seen = 0
+        while time.monotonic() < deadline:
+            for event in self.events[seen:]:
+                if event.type == event_type and predicate(event):
+                    return event
+            seen = len(self.events)
+            self.reactor.process_once(timeout=0.05)
+        raise AssertionError(f"no {event_type!r} event within {TIMEOUT} s; "
+                             f"saw {[(e.type, e.arguments) for e in self.events[-15:]]}")
+
+    def of_type(self, event_type):
+        return [event for event in self.events if event.type == event_type]
+
+
+def test_irc_package_connects_lists_joins_talks_parts_and_quits():
+    with start_server("--room", "lobby:5") as server:
+        reactor = irc.client.Reactor()
+        events = Recorder(reactor)
+        connection = reactor.server().connect(server.host, server.port, "pyirc",
+                                              username="pyirc", ircname="The irc package")
+        try:
+            welcome = events.wait_for("welcome")
+            assert welcome.target == "pyirc"
+            events.wait_for("endofmotd")
+            # It parsed our ISUPPORT (005) into its FeatureSet.
+            features = connection.features
+            assert features.chantypes == "#" and dict(features.prefix) == {"@": "o"}
+            assert features.chanmodes == ["", "k", "l", ""]
+            assert features.network == "selectchat"
+
+            # LIST before joining: the operator's room, its occupancy and limit.
+            connection.list()
+            events.wait_for("listend")
+            [entry] = [e.arguments for e in events.of_type("list") if e.arguments[0] == "#lobby"]
+            assert entry[1] == "0" and "+l 5" in entry[2]
+
+            with Client(server.host, server.port, "bob") as bob:
+                bob.join("#lobby")
+                connection.join("#lobby")
+                events.wait_for("join", lambda e: e.source.nick == "pyirc" and e.target == "#lobby")
+                names = events.wait_for("namreply", lambda e: e.arguments[1] == "#lobby")
+                assert sorted(names.arguments[2].split()) == ["bob", "pyirc"]
+                joined = bob.expect("JOIN")
+                assert joined.nick == "pyirc" and joined.prefix == "pyirc!pyirc@127.0.0.1"
+
+                # Both directions, in the room and privately.
+                bob.say("#lobby", "hello pyirc, { } and : are fine")
+                said = events.wait_for("pubmsg")
+                assert (said.source.nick, said.target, said.arguments) == (
+                    "bob", "#lobby", ["hello pyirc, { } and : are fine"])
+                connection.privmsg("#lobby", "hi bob")
+                assert bob.expect("PRIVMSG").params == ("#lobby", "hi bob")
+                connection.privmsg("bob", "just you")
+                private = bob.expect("PRIVMSG")
+                assert (private.nick, private.params) == ("pyirc", ("bob", "just you"))
+                bob.say("pyirc", "just you too")
+                said = events.wait_for("privmsg")
+                assert (said.source.nick, said.arguments) == ("bob", ["just you too"])
+
+                # irc 20.5's part() sends its reason as-is, so a reason with a space
+                # needs the colon from us (privmsg() and quit() add it themselves).
+                connection.part("#lobby", ":moving on")
+                events.wait_for("part", lambda e: e.source.nick == "pyirc")
+                parted = bob.expect("PART")
+                assert (parted.nick, parted.params) == ("pyirc", ("#lobby", "moving on"))
+                assert bob.names("#lobby") == ["bob"]
+
+                connection.quit("done here")
+                events.wait_for("disconnect")
+                assert server.wait_for_log("pyirc disconnected (Quit: done here)")
+                assert bob.ping() >= 0     # the server still serves the others
+        finally:
+            connection.close()
+
+
+# --- irssi in tmux -----------------------------------------------------------------
+
+IRSSI_CONFIG = """\
+settings = {
+  core = {
+    real_name = "Irssi Tester";
+    user_name = "irssitest";
+    nick = "irssitest";
+    settings_autosave = "no";
+  };
+  "irc/core" = {
+    cmd_queue_speed = "100msec";
+    cmds_max_at_once = "20";
+  };
+  "fe-text" = { paste_detect_time = "0"; };
+};
+"""
+
+
+class TmuxSession:
+    """One detached tmux session on a private tmux socket: type keys, read the screen.
+
+    The socket lives in a directory of its own (``TMUX_TMPDIR``), so this tmux
+    server is nobody else's, ignores every tmux.conf, and leaves nothing behind.
+    """
+
+    def __init__(self, session, home):
+        self.socket_dir = tempfile.mkdtemp(prefix="selectchat-tmux-")
+        self.tmux = ["tmux", "-L", "irssi-test", "-f", "/dev/null"]
+        self.session = session
+        self.env = dict(os.environ, TMUX_TMPDIR=self.socket_dir, LANG="C.UTF-8",
+                        LC_ALL="C.UTF-8", HOME=str(home))
+        self.env.pop("TMUX", None)   # even when the tests run inside someone's tmux
+
+    def run(self, *args, check=True):
+        return subprocess.run([*self.tmux, *args], env=self.env, check=check, timeout=TIMEOUT,
+                              capture_output=True, text=True)
+
+    def start(self, command):
+        self.run("new-session", "-d", "-s", self.session, "-x", "160", "-y", "50", command)
+
+    def type(self, text):
+        """Type a line of text (literally) and press Enter."""
+        self.run("send-keys", "-t", self.session, "-l", text)
+        self.run("send-keys", "-t", self.session, "Enter")
+
+    def screen(self):
+        result = self.run("capture-pane", "-p", "-t", self.session, check=False)
+        return result.stdout if result.returncode == 0 else ""
+
+    def wait_for(self, text):
+        """Poll the screen until ``text`` shows; return the screen."""
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.05)
+        raise AssertionError(f"irssi never showed {text!r} within {TIMEOUT} s")
+
+    def alive(self):
+        return self.run("has-session", "-t", self.session, check=False).returncode == 0
+
+    def kill(self):
+        """End the session (irssi gets SIGHUP); the tmux server exits with its last session."""
+        self.run("kill-session", "-t", self.session, check=False)
+        shutil.rmtree(self.socket_dir, ignore_errors=True)
+
+
+def irssi_rawlog(session, path):
+    """Ask irssi to write its raw log to ``path``; return the text (or why not)."""
+    if not session.alive():
+        return "(irssi is gone: no raw log)"
+    session.type(f"/rawlog save {path}")
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        if path.exists() and path.stat().st_size:
+            time.sleep(0.1)   # let it finish writing
+            return path.read_text(errors="replace")
+        time.sleep(0.05)
+    return "(irssi wrote no raw log)"
+
+
+@pytest.mark.irssi
+def test_irssi_in_tmux_connects_lists_joins_talks_parts_and_quits(tmp_path):
+    require_tools("irssi", "tmux")
+    home = tmp_path / "irssi-home"
+    home.mkdir()
+    (home / "config").write_text(IRSSI_CONFIG)
+    session = TmuxSession("irssi", home)
+    with start_server("--room", "lobby:5") as server, Client(server.host, server.port, "bob") as bob:
+        try:
+            session.start(f"irssi --home={home} -c {server.host} -p {server.port} -n irssitest")
+            session.wait_for("End of /MOTD command")
+            assert server.wait_for_log("irssitest registered")
+
+            session.type("/list -yes")     # irssi asks for -yes before listing a whole server
+            screen = session.wait_for("#lobby")
+            assert "[+l 5]" in screen
+
+            bob.join("#lobby")
+            session.type("/join #lobby")
+            session.wait_for("Total of 2 nicks")        # irssi's own count from 353/366
+            joined = bob.expect("JOIN")
+            assert joined.nick == "irssitest"
+
+            bob.say("#lobby", "hello irssi from bob")
+            session.wait_for("hello irssi from bob")
+            session.type("hi bob, irssi here")          # plain text goes to the room window
+            said = bob.expect("PRIVMSG")
+            assert (said.nick, said.params) == ("irssitest", ("#lobby", "hi bob, irssi here"))
+
+            session.type("/part #lobby see you")
+            parted = bob.expect("PART")
+            assert (parted.nick, parted.params) == ("irssitest", ("#lobby", "see you"))
+
+            session.type("/quit bye now")
+            assert server.wait_for_log("irssitest disconnected (Quit: bye now)")
+            deadline = time.monotonic() + TIMEOUT
+            while session.alive() and time.monotonic() < deadline:
+                time.sleep(0.05)           # irssi exits, and with it the tmux session
+            assert not session.alive(), "irssi did not exit after /quit"
+            assert bob.ping() >= 0
+        except Exception as failure:
+            rawlog = irssi_rawlog(session, tmp_path / "irssi-raw.log")
+            raise AssertionError(f"{failure}\n--- irssi screen ---\n{session.screen()}"
+                                 f"\n--- irssi raw log ---\n{rawlog}") from failure
+        finally:
+            session.kill()
