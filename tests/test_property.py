@@ -317,6 +317,6 @@ class ChatMachine(RuleBasedStateMachine):
             self.limits[room] = (limit, max(limit, min(most, members)))
 
 
-ChatMachine.TestCase.settings = settings(max_examples=200, stateful_step_count=40, deadline=None,
+ChatMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=40, deadline=None,
                                          suppress_health_check=[HealthCheck.too_slow])
 test_chat_core_stays_consistent = ChatMachine.TestCase
