@@ -121,13 +121,16 @@ def format_line(prefix, command, *params):
 
     The last parameter is always sent as a trailing one (after ``:``) when it
     could need it: when it is empty, holds a space, or starts with ``:``.
+    A parameter before it can be none of these, so one that is (a nickname a
+    client sent as ``NICK :a b``, say) is made safe rather than shifting the
+    parameters the receiver sees.
     Lines longer than 512 bytes are cut, on a UTF-8 character boundary, so a
     relayed message can never break the receiver's framing.
     """
     parts = [f":{prefix}", command] if prefix else [command]
     if params:
         *middle, last = params
-        parts.extend(middle)
+        parts.extend(p if p and " " not in p and p[0] != ":" else _safe_middle(p) for p in middle)
         if not last or " " in last or last.startswith(":"):
             last = ":" + last
         parts.append(last)
@@ -135,3 +138,8 @@ def format_line(prefix, command, *params):
     if len(data) > MAX_LINE - 2:
         data = data[: MAX_LINE - 2].decode("utf-8", "ignore").encode()
     return data + b"\r\n"
+
+
+def _safe_middle(param):
+    """A middle parameter that holds no space, does not start with ``:`` and is not empty."""
+    return param.replace(" ", "_").lstrip(":") or "*"

@@ -124,3 +124,12 @@ def test_numerics_are_three_digit_strings_and_unique():
     assert (irc.ERR_NOSUCHCHANNEL, irc.ERR_UNKNOWNCOMMAND, irc.ERR_NICKNAMEINUSE, irc.ERR_NOTREGISTERED,
             irc.ERR_NEEDMOREPARAMS, irc.ERR_CHANNELISFULL, irc.ERR_BADCHANNELKEY, irc.ERR_CHANOPRIVSNEEDED) == \
         ("403", "421", "433", "451", "461", "471", "475", "482")
+
+
+def test_a_middle_parameter_from_user_input_cannot_shift_the_others():
+    # NICK :a b is answered with 432; the bad nickname must stay one parameter.
+    line = format_line("srv", "432", "*", "a b", "Erroneous nickname")
+    message = parse(line.decode().rstrip("\r\n"))
+    assert message.params == ("*", "a_b", "Erroneous nickname")
+    empty = parse(format_line("srv", "401", "alice", "", "No such nick").decode().rstrip("\r\n"))
+    assert len(empty.params) == 3
