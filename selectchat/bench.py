@@ -114,8 +114,8 @@ def add_arguments(parser):
     sub.add_argument("--size", type=int, default=100, metavar="B", help="bytes of text per message (default 100)")
     sub.add_argument("--rate", type=float, default=0.0, metavar="MSG/S",
                      help="send at this total rate (default 0: as fast as the server takes them)")
-    sub.add_argument("--window", type=int, default=1000, metavar="W",
-                     help="at most W messages sent but not yet delivered everywhere (default 1000; 0: no limit)")
+    sub.add_argument("--window", type=int, default=2000, metavar="W",
+                     help="at most W messages sent but not yet delivered everywhere (default 2000; 0: no limit)")
     timed(sub)
     timeout(sub, 60.0)
 
@@ -361,7 +361,9 @@ def human_rows(report):
                 ("deliveries/s", _n(r["deliveries_per_s"])),
                 ("messages/s", f"{_n(r['messages_per_s'])} (each to {p['members'] - 1} members)"),
                 ("latency p50 / p99 / max", f"{_ms(r['latency_ms'])} ms"),
-                ("elapsed", f"{r['elapsed_s']:.2f} s")]
+                ("elapsed", f"{r['elapsed_s']:.2f} s"),
+                ("per CPU second", f"server {_n(r.get('server_deliveries_per_cpu_s'))}, generator "
+                                   f"{_n(r.get('generator_deliveries_per_cpu_s'))} deliveries")]
         if r["members_dropped"]:
             rows.append(("members dropped", ", ".join(r["members_dropped"])))
     elif name == "idle":

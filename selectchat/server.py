@@ -123,15 +123,33 @@ class Server:
     # --- carrying out what the core decided ------------------------------------
 
     def apply(self, effects):
-        """Do what the chat core asked: queue bytes, close connections, log."""
+        """Do what the chat core asked: queue bytes, close connections, log.
+
+        Sends in a row to the same connections (a burst of messages to one
+        room) are joined first, so each output buffer grows once per burst
+        rather than once per line: members x 1 calls instead of members x lines.
+        """
+        to, parts = None, []
         for effect in effects:
             if type(effect) is Send:
-                for conn in effect.to:
-                    conn.queue(effect.data)
+                if effect.to != to:  # another audience: deliver what we hold first
+                    self._queue(to, parts)
+                    to, parts = effect.to, []
+                parts.append(effect.data)
             elif type(effect) is Close:
+                self._queue(to, parts)  # its last lines go before the close
+                to, parts = None, []
                 effect.conn.close_after_flush(effect.reason)
             else:
                 self.note_event(effect)
+        self._queue(to, parts)
+
+    @staticmethod
+    def _queue(to, parts):
+        if parts:
+            data = b"".join(parts)
+            for conn in to:
+                conn.queue(data)
 
     def note_event(self, event):
         self.record_log(event.kind, event.text)
@@ -264,10 +282,11 @@ class Connection:
         if self.closing:
             return  # we said goodbye; drain what it still sends, ignore it
         server, chat, now = self.server, self.server.chat, self.server.loop.time()
+        effects = []
         for line in self.lines.feed(data):
-            server.apply(chat.receive(self, line, now))
-            if self.closing or self.closed:
-                break  # it QUIT or was dropped: the rest of its input is not read
+            # (After a QUIT the core has forgotten this client: it ignores the rest.)
+            effects += chat.receive(self, line, now)
+        server.apply(effects)  # once per recv(), so that a burst is queued in one piece
 
     # --- writing ---------------------------------------------------------------
 

@@ -227,3 +227,26 @@ def test_bare_loop_sends_each_line_to_every_other_client(bare_server):
     finally:
         for sock in clients:
             sock.close()
+
+
+# --- the server's burst path (Server.apply joins the sends of one recv) --------------------
+
+def test_a_burst_in_one_segment_arrives_whole_in_order_and_stops_at_quit():
+    from selectchat.client import Client
+
+    with start_server("--quiet") as server:
+        with Client(*server.address, "alice") as alice, Client(*server.address, "bob") as bob:
+            alice.join("#r")
+            bob.join("#r")
+            alice.expect(lambda m: m.command == "JOIN" and m.nick == "bob")
+            burst = b"".join(b"PRIVMSG #r :line %d\r\n" % i for i in range(200))
+            alice.sock.sendall(burst + b"QUIT :done\r\nPRIVMSG #r :after the quit\r\n")
+            got = []
+            while True:
+                message = bob.expect("PRIVMSG", "QUIT")
+                if message.command == "QUIT":
+                    break
+                got.append(message.params[1])
+            assert got == [f"line {i}" for i in range(200)]
+            assert message.nick == "alice"
+            assert all(m.command != "PRIVMSG" for m in bob.messages(timeout=0.3))
