@@ -719,8 +719,8 @@ def format_summary(summary):
     out.append(f"  ready-set size  mean {r.mean:.2f}, max {r.max}")
     sizes = sorted(r.ready.items())
     if sizes:
-        shown = sizes if len(sizes) <= 12 else sizes[:11] + [("...", "")]
-        out.append("    " + "  ".join(f"{size}:{n}" for size, n in shown) + "   (size:calls)")
+        shown = "  ".join(f"{size}:{n}" for size, n in sizes[:12]) + ("  …" if len(sizes) > 12 else "")
+        out.append(f"    {shown}   (size:calls)")
     out.append("")
     out.append("descriptors")
     out.append(f"  {'fd':>4} {'label':<22} {'ready r/w':>11} {'recv':>6} {'bytes in':>9} "

@@ -4,6 +4,7 @@ Record one with ``selectchat server --trace FILE`` (see docs/tracing.md).
 """
 
 import json
+import os
 import sys
 
 from .trace import TraceError, load, summarize, to_chrome
@@ -52,6 +53,14 @@ def add_arguments(parser):
 
 
 def main(args):
+    try:
+        return _main(args)
+    except BrokenPipeError:   # e.g. 'selectchat trace summary FILE | head': the reader left
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no second error at exit
+        return 0
+
+
+def _main(args):
     try:
         trace = load(args.file)
     except (OSError, TraceError) as error:
