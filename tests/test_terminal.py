@@ -223,6 +223,28 @@ def test_terminal_server_gone_is_a_clear_error_and_the_terminal_is_restored(pers
     assert "Traceback" not in alice.screen.text()
 
 
+def children_of(pid):
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                if stat.read().rpartition(")")[2].split()[1] == str(pid):
+                    found.append(int(entry))
+        except OSError:
+            pass
+    return found
+
+
+def test_terminal_sigterm_restores_the_terminal(person):
+    with start_server() as server:
+        alice = person(client_args(server, "--nick", "alice", "--room", "lobby"))
+        alice.wait_cursor_row("#lobby> ")
+        (client_pid,) = children_of(alice.child.pid)            # bash's one child: the client
+        os.kill(client_pid, signal.SIGTERM)
+        code, before, after = alice.finish()
+    assert code == 128 + signal.SIGTERM and after == before
+
+
 def test_terminal_asks_for_what_is_missing_and_hides_the_password(person, monkeypatch):
     monkeypatch.setenv("CLASS_PASSWORD", "letmein")
     with start_server("--password-env", "CLASS_PASSWORD", "--room", "lobby") as server, \
