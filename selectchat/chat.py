@@ -70,6 +70,11 @@ ROOM_RE = re.compile(r"#[^\x00\x07\r\n ,:]{1,49}\Z")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
+def valid_key(key):
+    """Can clients send this room key? (``JOIN #a,#b k1,k2`` splits keys on commas.)"""
+    return bool(key) and " " not in key and "," not in key and not key.startswith(":")
+
+
 def irc_lower(name):
     """Fold case the way we advertise (CASEMAPPING=ascii): only A-Z change."""
     return name.translate(_ASCII_LOWER)
@@ -519,17 +524,18 @@ class Chat:
                     applied, applied_args = applied + "+l", applied_args + [limit]
             elif flag == "k" and sign == "+":
                 key = args.pop(0) if args else ""
-                if key and " " not in key and "," not in key:
+                if valid_key(key):
                     room.key = key
                     applied, applied_args = applied + "+k", applied_args + [key]
-            elif flag in "lk":  # -l, -k (the key argument of -k, if any, is ignored)
-                if flag == "k" and args:
+            elif flag == "k":  # -k: its argument, if any, need not match the key
+                if args:
                     args.pop(0)
-                if flag == "l":
-                    room.limit = 0
-                else:
-                    room.key = None
-                applied += "-" + flag
+                room.key = None
+                # k always takes a parameter (CHANMODES type B), even when removed.
+                applied, applied_args = applied + "-k", applied_args + ["*"]
+            elif flag == "l":  # -l
+                room.limit = 0
+                applied += "-l"
             elif flag == "o":
                 nick = args.pop(0) if args else ""
                 target = self.nicks.get(irc_lower(nick))
@@ -674,6 +680,8 @@ class Chat:
             raise ChatError(f"{name} already exists")
         if limit < 0:
             raise ChatError("the limit must be 0 (none) or more")
+        if key and not valid_key(key):
+            raise ChatError(f"bad key {key!r}: no spaces or commas, and not starting with ':'")
         self._create(name, limit, key or None, persistent=True)
         self._event("room-created", f"the operator created {name}", room=name, by="operator")
         return self._take_effects()
@@ -708,7 +716,9 @@ class Chat:
     def set_key(self, name, key):
         room = self.find_room(name)
         room.key = key or None
-        modes = ("+k", key) if key else ("-k",)
+        if key and not valid_key(key):
+            raise ChatError(f"bad key {key!r}: no spaces or commas, and not starting with ':'")
+        modes = ("+k", key) if key else ("-k", "*")
         self._send_to_room(room, format_line(self.settings.server_name, "MODE", room.name, *modes))
         self._event("mode", f"the operator set {room.name} {modes[0]}", room=room.name)
         return self._take_effects()

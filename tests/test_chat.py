@@ -709,7 +709,7 @@ def test_mode_plus_k_then_minus_k(h):
     h.send("bob", "JOIN #r")
     assert h.commands("bob") == [irc.ERR_BADCHANNELKEY]
     h.send("alice", "MODE #r -k s3cret")
-    assert h.reply("alice", "MODE").params == ("#r", "-k")
+    assert h.reply("alice", "MODE").params == ("#r", "-k", "*")
     h.send("bob", "JOIN #r")
     assert "JOIN" in h.commands("bob")
 
@@ -721,7 +721,7 @@ def test_several_modes_in_one_command(h):
     room = h.chat.rooms["#r"]
     assert (room.limit, room.key) == (3, "key")
     h.send("alice", "MODE #r -lk")
-    assert h.reply("alice", "MODE").params == ("#r", "-lk")
+    assert h.reply("alice", "MODE").params == ("#r", "-lk", "*")
     assert (room.limit, room.key) == (0, None)
 
 
@@ -973,7 +973,7 @@ def test_set_key_is_told_and_enforced(h):
     h.send("bob", "JOIN #r")
     assert h.commands("bob") == [irc.ERR_BADCHANNELKEY]
     h.apply(h.chat.set_key("#r", ""))
-    assert h.reply("alice", "MODE").params == ("#r", "-k")
+    assert h.reply("alice", "MODE").params == ("#r", "-k", "*")
     h.send("bob", "JOIN #r")
     assert "JOIN" in h.commands("bob")
 

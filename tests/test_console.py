@@ -212,7 +212,7 @@ def test_key_makes_a_room_private_and_public_again(served):
         bob.join("#lobby")
     assert refused.value.numeric == "475"
     assert served.console("key lobby") == ["#lobby is now public"]
-    assert alice.expect("MODE").params == ("#lobby", "-k")
+    assert alice.expect("MODE").params == ("#lobby", "-k", "*")
     assert bob.join("#lobby") == ["alice", "bob"]
 
 

@@ -375,7 +375,7 @@ def test_private_room_by_mode_k_and_list_shows_it(serve):
     bob.send("MODE #club -k")
     assert bob.expect("482").params[1] == "#club"   # only the room's operator
     alice.send("MODE #club -k")
-    assert carol.expect("MODE").params == ("#club", "-k")
+    assert carol.expect("MODE").params == ("#club", "-k", "*")
     assert room_list(carol)["#club"].private is False
 
 
