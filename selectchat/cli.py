@@ -180,10 +180,6 @@ def main(args):
             return 1
     try:
         return server.run(config, recorder)
-    except OSError as error:  # e.g. the port is taken
-        print(f"selectchat server: cannot listen on {args.host}:{args.port}: {error.strerror}",
-              file=sys.stderr)
-        return 1
     finally:
         if recorder is not None:
             recorder.close()  # write what is pending and the end event

@@ -85,6 +85,8 @@ class ServerProcess:
             with self._new_output:
                 sink.append(raw.decode("utf-8", "replace").rstrip("\n"))
                 self._new_output.notify_all()
+        with self._new_output:  # EOF: the server exited; wake whoever waits for output
+            self._new_output.notify_all()
 
     def console(self, command, timeout=5.0):
         """Type ``command`` on the server's console; return the lines it printed."""

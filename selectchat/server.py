@@ -258,6 +258,10 @@ class Connection:
         self.closing = False   # a Close effect arrived: send what is queued, then close
         self.closed = False
         sock.setblocking(False)
+        # Chat lines are small and interactive: send each batch at once rather
+        # than let Nagle's algorithm hold it until the previous one is acknowledged.
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         server.connections[self.fd] = self
         server.loop.register(sock, self, read=True, label=f"{peer[0]}:{peer[1]}")
         server.apply(server.chat.connect(self, peer[0], server.loop.time()))
@@ -341,8 +345,11 @@ class Connection:
 
     def abort(self, reason):
         """Drop a client that does not read: one ERROR attempt, then close now."""
+        # The last send may have stopped mid-line: finish that line first, so
+        # the ERROR is not glued to half a message.
+        rest_of_line = self.outbuf[: self.outbuf.find(b"\n") + 1]
         self.outbuf.clear()
-        line = format_line("", "ERROR", f"Closing Link: {self.peer[0]} ({reason})")
+        line = bytes(rest_of_line) + format_line("", "ERROR", f"Closing Link: {self.peer[0]} ({reason})")
         try:
             sent = self.sock.send(line)
         except OSError:
@@ -483,6 +490,11 @@ def _allow_descriptors(wanted):
 def run(config, observer=None):
     """Start a server, print the contract line, serve until shutdown. Exit code."""
     server = Server(config, observer)
-    host, port = server.start()
+    try:
+        host, port = server.start()
+    except OSError as error:  # e.g. the port is taken
+        print(f"selectchat server: cannot listen on {config.host}:{config.port}: {error.strerror}",
+              file=sys.stderr)
+        return 1
     print(f"selectchat server listening on {host}:{port}", flush=True)
     return server.serve_forever()
