@@ -243,8 +243,13 @@ def pin(spec, target):
         raise BenchError(f"--pin wants SERVER_CPU,BENCH_CPU, not {spec!r}") from None
     if not hasattr(os, "sched_setaffinity"):
         return "not supported on this system"
-    if target.pid:
-        os.sched_setaffinity(target.pid, {server_cpu})
+    if target.pid:   # every thread (a trace writer too); threads started later inherit it
+        try:
+            threads = [int(tid) for tid in os.listdir(f"/proc/{target.pid}/task")]
+        except OSError:
+            threads = [target.pid]
+        for tid in threads:
+            os.sched_setaffinity(tid, {server_cpu})
     os.sched_setaffinity(0, {bench_cpu})
     return {"server": server_cpu if target.pid else None, "generator": bench_cpu}
 

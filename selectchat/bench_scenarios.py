@@ -264,8 +264,11 @@ def fanout(gen, members=50, senders=1, messages=20000, size=100, rate=0.0, windo
 def idle(gen, clients=990, pings=100, duration=5.0, concurrency=10, room=None, timeout=60.0):
     """``clients`` registered clients stay silent for ``duration`` seconds; a probe PINGs."""
     memory_before = gen.server.memory_kb().get("rss")
-    gen.status = lambda: (sum(p.state == "ready" for p in gen.peers) / (clients + 1),
-                          f"connecting: {sum(p.state == 'ready' for p in gen.peers):,}/{clients:,} ready")
+    def connecting():
+        ready = sum(p.state == "ready" for p in gen.peers[:clients])
+        return ready / clients, f"connecting: {ready:,}/{clients:,} ready"
+
+    gen.status = connecting
     peers = gen.open(clients, "i", concurrency=concurrency, timeout=timeout, room=room)
     states = Counter(p.state for p in peers)
     probe = gen.connect("p")
