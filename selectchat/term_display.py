@@ -131,7 +131,7 @@ class PlainDisplay:
         try:
             self.out.write(text)
             self.out.flush()
-        except BrokenPipeError:  # whoever read our output went away; carry on quietly
+        except OSError:  # whoever read our output went away (EPIPE, EIO): carry on quietly
             pass
 
 
