@@ -16,7 +16,7 @@ Recording must not change what it records, so :meth:`Recorder.record` does
 as little as possible: it appends a tuple.  When a file is being written,
 the loop thread only hands batches of those tuples to a writer thread, which
 passes them to a child process that turns them into JSON and writes them: a
-slow disk delays the file, never ``select()``, and the JSON is made on
+slow disk delays the file, never ``select()``, and the JSON can be made on
 another core.
 
 Reading: :func:`load` turns a file back into a :class:`Trace` (a header and
@@ -36,8 +36,8 @@ Example::
 """
 
 import json
+import marshal
 import os
-import pickle
 import queue
 import signal
 import statistics
@@ -167,11 +167,13 @@ class _Writer:
     The loop only puts lists on a queue (no JSON, no system call), so a slow
     disk never makes it block.  A thread takes them from the queue and
 
-    * by default, pickles each batch (cheap: a C routine) down a pipe to a
-      child process, ``python -m selectchat.trace --write FILE``, which turns
-      them into JSON lines.  JSON costs a few microseconds per event -- as
-      much as the server spends on a message -- and a thread would take that
-      time from the server (one GIL); another process runs on another core;
+    * by default, sends each batch -- serialised with :mod:`marshal`, the
+      cheapest way for Python to put its own lists and dicts into bytes -- down
+      a pipe to a child process, ``python -m selectchat.trace --write FILE``,
+      which turns them into JSON lines.  JSON costs a few microseconds per
+      event, a good part of what the server spends on a message; a thread
+      would take that time from the server (they share one GIL), another
+      process can run on another core;
     * with ``in_process=True``, writes the JSON itself (no child process).
 
     If the writer falls behind by more than ``max_backlog`` events, further
@@ -213,11 +215,9 @@ class _Writer:
     def _run(self):
         while (batch := self.queue.get()) is not None:
             if self.child is not None:
-                try:
-                    pickle.dump(batch, self.child.stdin, pickle.HIGHEST_PROTOCOL)
-                except (pickle.PicklingError, TypeError, AttributeError):   # a field pickle cannot take
-                    pickle.dump([(t, kind, {k: _plain(v) for k, v in fields.items()}) for t, kind, fields in batch],
-                                self.child.stdin, pickle.HIGHEST_PROTOCOL)
+                data = _pack(batch)
+                self.child.stdin.write(len(data).to_bytes(4, "little"))   # a frame: its length, then it
+                self.child.stdin.write(data)
                 self.child.stdin.flush()   # a killed process loses at most the last batch
             else:
                 write_json(batch, self.start, self.file)
@@ -233,29 +233,63 @@ class _Writer:
             self.file.close()
 
 
+def _pack(batch):
+    try:
+        return marshal.dumps(batch)
+    except ValueError:   # a field marshal cannot take (only str, numbers, lists, dicts...): its str()
+        return marshal.dumps([(t, kind, {k: _plain(v) for k, v in fields.items()}) for t, kind, fields in batch])
+
+
+def _plain(value):
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+
+
+def _fields_encoder():
+    """A function: a flat dict -> its JSON text.
+
+    ``json.dumps()`` sets up an encoder for each call, which costs more than
+    encoding a small dict; the json module's C encoder, set up once, does
+    not.  (Without the C accelerator: the plain, slower way.)
+    """
+    try:
+        encode = json.encoder.c_make_encoder(None, str, json.encoder.encode_basestring_ascii, None,
+                                             ":", ",", False, False, True)
+        return lambda fields: "".join(encode(fields, 0))
+    except (AttributeError, TypeError):
+        return json.JSONEncoder(separators=(",", ":"), default=str).encode
+
+
 _ENCODE = json.JSONEncoder(separators=(",", ":"), default=str).encode
+_ENCODE_FIELDS = _fields_encoder()
+_QUOTE = json.encoder.encode_basestring_ascii
 
 
 def write_json(batch, start, file):
     """Write events as JSON lines, times from ``start``; flush."""
-    file.write("".join([_ENCODE(to_dict(event, start)) + "\n" for event in batch]))
+    lines = []
+    for event in batch:
+        t, kind, fields = event
+        if kind == "select" or not fields:   # times to convert inside, or nothing to add
+            lines.append(_ENCODE(to_dict(event, start)))
+        else:                                # the common case, made fast: no dict copy
+            lines.append(f'{{"t":{t - start:.6f},"kind":{_QUOTE(kind)},{_ENCODE_FIELDS(fields)[1:]}')
+    file.write("\n".join(lines) + "\n")
     file.flush()
 
 
-def _plain(value):
-    return value if isinstance(value, (str, int, float, bool, type(None), list, tuple, dict)) else str(value)
-
-
 def _write_from_pipe(path, start):
-    """The child process: read pickled batches on stdin until EOF, append JSON lines."""
+    """The child process: read batches on stdin until EOF, append them as JSON lines."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # a Ctrl-C is for the server, which closes us
+    pipe = sys.stdin.buffer
     with open(path, "a", encoding="utf-8", buffering=1 << 16) as file:
-        while True:
-            try:
-                batch = pickle.load(sys.stdin.buffer)
-            except (EOFError, pickle.UnpicklingError):   # the end; or the parent was killed mid-batch
-                return
-            write_json(batch, start, file)
+        while len(header := pipe.read(4)) == 4:
+            size = int.from_bytes(header, "little")
+            data = pipe.read(size)
+            if len(data) < size:
+                return   # the parent was killed mid-batch: keep what came before
+            write_json(marshal.loads(data), start, file)
 
 
 def _str_keys(labels):
@@ -879,7 +913,7 @@ def to_chrome(trace):
 if __name__ == "__main__":   # the trace file writer: python -m selectchat.trace --write FILE --start T
     import argparse
 
-    parser = argparse.ArgumentParser(description="Write pickled trace batches from stdin as JSON lines "
+    parser = argparse.ArgumentParser(description="Write trace batches (marshal frames) from stdin as JSON lines "
                                      "(started by selectchat.trace.Recorder; not for people).")
     parser.add_argument("--write", required=True, metavar="FILE")
     parser.add_argument("--start", required=True, type=float)

@@ -516,3 +516,32 @@ def test_the_terminal_client_records_its_own_loop(tmp_path):
     woke = [e for e in trace.of("select") if labels["server"] in e["ready_read"]]
     typed = [e for e in trace.of("select") if labels["keyboard"] in e["ready_read"]]
     assert woke and typed and all(e["blocked"] >= 0 for e in woke + typed)
+
+
+def test_the_fast_json_writer_writes_what_to_dict_says(tmp_path):
+    from io import StringIO
+
+    from selectchat.trace import to_dict, write_json
+
+    start = 100.0
+    events = [(100.5, "select", {"began": 100.25, "blocked": 0.25, "timeout": None, "backend": "select",
+                                  "read": [3, 4], "write": [], "ready_read": [4], "ready_write": []}),
+              (101.0, "app", {"event": "message", "text": 'quote " backslash \\ é ☃ \n', "sender": "a",
+                              "room": "#r", "recipients": 2, "bytes": 40}),
+              (101.5, "close", {"fd": 4, "reason": None}),
+              (102.0, "odd", {})]
+    out = StringIO()
+    write_json(events, start, out)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == len(events)
+    for line, event in zip(lines, events):
+        assert json.loads(line) == pytest.approx(to_dict(event, start))
+
+
+def test_fields_marshal_cannot_carry_arrive_as_text(tmp_path):
+    path = tmp_path / "odd.jsonl"
+    with Recorder(size=0, path=str(path)) as recorder:
+        recorder.record("app", event="custom", peer=("127.0.0.1", 5), thing=object())
+    (event, end) = load(path).events
+    assert event["peer"] == ["127.0.0.1", 5] and event["thing"].startswith("<object object")
+    assert end["kind"] == "end"
