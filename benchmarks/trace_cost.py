@@ -20,8 +20,9 @@ Second, the untraced hot path: ``--loop-passes`` passes of an echo loop with
 ``observer=None`` against the same loop with the ``if observer`` lines taken
 out (a subclass), to show what "pays nothing measurable" means.
 
-    python benchmarks/trace_cost.py                 # the defaults: ~1-2 minutes
+    python benchmarks/trace_cost.py                 # the defaults: about 1-2 minutes
     python benchmarks/trace_cost.py --repeat 3 --messages 500     # a quick look
+    python benchmarks/trace_cost.py --repeat 25 --loop-passes 20000   # what docs/tracing.md reports
 
 Ratios are the numbers to read: the machine may be busy with other work, and
 interleaving spreads that noise over every variant alike.
@@ -206,7 +207,7 @@ def main():
     parser.add_argument("--members", type=int, default=20, help="clients in the room (default 20)")
     parser.add_argument("--senders", type=int, default=4, help="members that send (default 4)")
     parser.add_argument("--messages", type=int, default=1500, help="messages per sender (default 1500)")
-    parser.add_argument("--repeat", type=int, default=5, help="rounds of the three variants (default 5)")
+    parser.add_argument("--repeat", type=int, default=15, help="rounds of the three variants (default 15)")
     parser.add_argument("--backend", default="select", choices=("select", "poll", "epoll"))
     parser.add_argument("--loop-passes", type=int, default=50_000,
                         help="passes per run of the untraced-loop comparison (default 50000)")
