@@ -68,7 +68,8 @@ def timeline(trace, *, start=None, end=None, ax=None, title=None):
     figure, ax = _figure(ax, (13, max(3.2, 0.55 * (len(fds) + 1) + 1.8)))
 
     selects = [e for e in events if e["kind"] == "select"]
-    t_first = start if start is not None else min((e["began"] for e in selects), default=events[0]["t"] if events else 0)
+    first_event = events[0]["t"] if events else 0.0
+    t_first = start if start is not None else min((e["began"] for e in selects), default=first_event)
     t_last = end if end is not None else (events[-1]["t"] if events else 1.0)
 
     # The loop lane: grey while select() blocked, orange while handlers ran.

@@ -46,7 +46,7 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 FORMAT = "selectchat-trace"
 VERSION = 1
@@ -189,7 +189,9 @@ class _Writer:
         if in_process:
             self.file = open(path, "a", encoding="utf-8", buffering=1 << 16)
         else:
-            env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [_PACKAGE_PARENT, os.environ.get("PYTHONPATH")])))
+            # The child imports this selectchat, installed or not.
+            path_list = os.pathsep.join(filter(None, [_PACKAGE_PARENT, os.environ.get("PYTHONPATH")]))
+            env = dict(os.environ, PYTHONPATH=path_list)
             self.child = subprocess.Popen([sys.executable, "-m", "selectchat.trace", "--write", str(path),
                                            "--start", repr(self.start)], stdin=subprocess.PIPE, env=env)
         self.queue = queue.SimpleQueue()

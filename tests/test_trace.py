@@ -423,7 +423,8 @@ def test_load_refuses_what_is_not_a_trace_and_tolerates_a_cut_last_line(tmp_path
         loads(json.dumps({"format": FORMAT, "version": VERSION + 1}))
     with pytest.raises(TraceError, match="line 2"):
         loads(json.dumps({"format": FORMAT, "version": VERSION}) + '\n{"t": 1, "ki\n{"t": 2, "kind": "x"}')
-    cut = json.dumps({"format": FORMAT, "version": VERSION}) + '\n{"t": 1, "kind": "recv", "fd": 3, "bytes": 1}\n{"t": 2, "ki'
+    cut = (json.dumps({"format": FORMAT, "version": VERSION})
+           + '\n{"t": 1, "kind": "recv", "fd": 3, "bytes": 1}\n{"t": 2, "ki')
     trace = loads(cut)
     assert len(trace) == 1 and not trace.complete
     path = tmp_path / "bad.jsonl"
