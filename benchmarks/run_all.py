@@ -45,6 +45,8 @@ SCENARIOS = {
                      ["fanout", "--members", "20", "--messages", "2000", "--size", "100"]),
     "fanout-paced": (["fanout", "--members", "50", "--messages", "3000", "--rate", "1000"],
                      ["fanout", "--members", "20", "--messages", "400", "--rate", "400"]),
+    "paced-quickack": (["--quickack", "fanout", "--members", "50", "--messages", "3000", "--rate", "1000"],
+                       ["--quickack", "fanout", "--members", "20", "--messages", "400", "--rate", "400"]),
     "idle": (["idle", "--clients", "990", "--duration", "3", "--pings", "60"],
              ["idle", "--clients", "100", "--duration", "1", "--pings", "20"]),
     "slow-reader": (["slow-reader", "--members", "50", "--rate", "6000", "--duration", "6"],
@@ -52,7 +54,7 @@ SCENARIOS = {
     "connect-storm": (["connect-storm", "--clients", "500"],
                       ["connect-storm", "--clients", "100"]),
 }
-BARE_SCENARIOS = {"fanout-flood", "fanout-paced", "slow-reader"}   # the bare loop speaks no IRC
+BARE_SCENARIOS = {"fanout-flood", "fanout-paced", "paced-quickack", "slow-reader"}   # the bare loop speaks no IRC
 
 
 # --- the servers -------------------------------------------------------------------
@@ -245,7 +247,7 @@ def headline(scenario, report):
         return f"error: {report['error']}"
     if scenario == "fanout-flood":
         return f"{report['deliveries_per_s'] or 0:,.0f} deliveries/s"
-    if scenario == "fanout-paced":
+    if scenario in ("fanout-paced", "paced-quickack"):
         lat = report["latency_ms"]
         return f"latency p50 {lat['p50']:.2f} ms, p99 {lat['p99']:.2f} ms" if lat["count"] else "no latency"
     if scenario == "idle":
@@ -330,6 +332,11 @@ def render(results, meta, quick):
                         mb(median(rs, "server_peak_rss_kb"))])
     p = SCENARIOS["fanout-paced"][1 if quick else 0]
     section("fanout-paced", f"Fan-out at a paced rate ({' '.join(p[1:])})",
+            ["latency p50 ms", "p99 ms", "max ms", "server CPU"],
+            lambda rs: [fmt(median(rs, "latency_ms.p50"), 2), fmt(median(rs, "latency_ms.p99"), 2),
+                        fmt(median(rs, "latency_ms.max"), 1), fmt(median(rs, "server_cpu_pct"), 0, "%")])
+    p = SCENARIOS["paced-quickack"][1 if quick else 0]
+    section("paced-quickack", f"The same, clients acknowledging at once (--quickack; {' '.join(p[2:])})",
             ["latency p50 ms", "p99 ms", "max ms", "server CPU"],
             lambda rs: [fmt(median(rs, "latency_ms.p50"), 2), fmt(median(rs, "latency_ms.p99"), 2),
                         fmt(median(rs, "latency_ms.max"), 1), fmt(median(rs, "server_cpu_pct"), 0, "%")])
@@ -471,7 +478,7 @@ def main(argv=None):
             for name, how in available:
                 if name == "bare" and scenario not in BARE_SCENARIOS:
                     continue
-                if name == "selectchat-trace" and scenario not in ("fanout-flood", "fanout-paced"):
+                if name == "selectchat-trace" and scenario not in ("fanout-flood", "fanout-paced", "paced-quickack"):
                     continue   # the trace costs in the loop; the fan-out shows it
                 plan.append((rep, scenario, name, how))
     load_before = [round(x, 2) for x in os.getloadavg()]

@@ -62,7 +62,8 @@ generator on different cores.  docs/performance.md explains each figure.
 # --- the command line -----------------------------------------------------------
 
 COMMON_DEFAULTS = {"target": None, "target_pid": None, "server": "selectchat", "protocol": None,
-                   "json": False, "no_progress": False, "pin": None, "label": None, "max_sendq": None}
+                   "json": False, "no_progress": False, "pin": None, "label": None, "max_sendq": None,
+                   "quickack": False}
 
 
 def _add_common(parser):
@@ -83,6 +84,9 @@ def _add_common(parser):
                             "(known when the bench starts selectchat)")
     group.add_argument("--pin", metavar="SERVER_CPU,BENCH_CPU", default=S,
                        help="pin the server and the generator to these CPUs (Linux)")
+    group.add_argument("--quickack", action="store_true", default=S,
+                       help="clients acknowledge every read at once (TCP_QUICKACK): takes the "
+                            "Nagle/delayed-ACK stalls of servers without TCP_NODELAY out of the latency")
     group.add_argument("--json", action="store_true", default=S, help="print the results as JSON")
     group.add_argument("--no-progress", action="store_true", default=S, help="no progress line on stderr")
     group.add_argument("--label", default=S, help="a name for this run in the output")
@@ -290,7 +294,8 @@ def run_scenario(args):
         if args.pin:
             report["environment"]["pinned"] = pin(args.pin, target)
         progress = None if args.no_progress else Progress(f"bench {args.scenario}")
-        gen = Generator(target.host, target.port, protocol, target.pid, progress)
+        gen = Generator(target.host, target.port, protocol, target.pid, progress, args.quickack)
+        report["environment"]["quickack"] = gen.quickack
         params = scenario_params(args)
         if args.scenario == "slow-reader":
             params["max_sendq"] = sendq_of(args, target)

@@ -237,6 +237,8 @@ class Peer:
         if not data:
             self.fail("closed by the server")
             return 0
+        if self.gen.quickack:   # acknowledge at once (Linux resets this after a while)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
         self.bytes_in += len(data)
         if self.tail:
             data = self.tail + data
@@ -352,8 +354,9 @@ class Hooks:
 class Generator:
     """The loop, the peers, the clock, the progress line."""
 
-    def __init__(self, host, port, protocol="irc", server_pid=None, progress=None):
+    def __init__(self, host, port, protocol="irc", server_pid=None, progress=None, quickack=False):
         self.host, self.port, self.protocol = host, port, protocol
+        self.quickack = quickack and hasattr(socket, "TCP_QUICKACK")
         self.loop = EventLoop("epoll" if hasattr(select, "epoll") else "poll")
         self.server = ProcessStats(server_pid)
         self.progress = progress
