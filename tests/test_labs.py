@@ -127,8 +127,11 @@ def test_release_strips_every_solution(released):
         leaked = secret & {line.strip() for line in text.splitlines()}
         assert not leaked, f"{path} still holds solution text: {sorted(leaked)[:3]}"
     assert not [p for p in released_files if p.name == "INSTRUCTOR.md"]
+    # The repo shares one harness through symlinks; a student copy must be self-contained.
+    assert not [p for p in released.rglob("*") if p.is_symlink()]
     for lab in LABS:
         copy = released / lab.slug
+        assert (copy / "tests" / "conftest.py").is_file()
         assert (copy / "rubric.toml").is_file() and (copy / "README.md").is_file()
         assert sorted(p.name for p in (copy / "tests").glob("test_*.py")) == \
             sorted(p.name for p in (lab.path / "tests").glob("test_*.py"))
