@@ -2,7 +2,7 @@
 """Run every bench scenario against every server, and write the table to docs/performance.md.
 
     python benchmarks/run_all.py              # the full run: 3 repetitions, a few minutes
-    python benchmarks/run_all.py --quick      # a smoke run: tiny loads, 1 repetition
+    python benchmarks/run_all.py --quick      # a smoke run: tiny loads, 1 repetition (printed only)
     python benchmarks/run_all.py --serve ngircd   # just start a reference server, print where
 
 Servers: selectchat (select backend; epoll; select with --trace), the bare
@@ -460,6 +460,7 @@ def main(argv=None):
     parser.add_argument("--pin", default=None, help="SERVER_CPU,BENCH_CPU (default 0,1 with 2+ CPUs)")
     parser.add_argument("--run-timeout", type=float, default=120.0, help="seconds per bench run (default 120)")
     parser.add_argument("--no-doc", action="store_true", help="print the table; do not touch docs/performance.md")
+    parser.add_argument("--doc", action="store_true", help="write docs/performance.md even with --quick")
     parser.add_argument("--json", metavar="FILE", help="also save every run's report to FILE")
     parser.add_argument("--serve", choices=list(REFERENCES), help="only start this reference server and wait")
     options = parser.parse_args(argv)
@@ -498,7 +499,7 @@ def main(argv=None):
     if options.json:
         with open(options.json, "w") as f:
             json.dump({"meta": meta, "runs": raw}, f, indent=1)
-    if options.no_doc:
+    if options.no_doc or (options.quick and not options.doc):   # a smoke run never replaces a measurement
         print(markdown)
     else:
         write_doc(markdown)

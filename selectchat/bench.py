@@ -26,7 +26,6 @@ import re
 import select
 import subprocess
 import sys
-import time
 
 from . import __version__
 from .bench_load import Generator, Progress
