@@ -252,3 +252,18 @@ def test_a_burst_in_one_segment_arrives_whole_in_order_and_stops_at_quit():
             assert got == [f"line {i}" for i in range(200)]
             assert message.nick == "alice"
             assert all(m.command != "PRIVMSG" for m in bob.messages(timeout=0.3))
+
+
+def test_quiet_wins_over_the_launchers_log_option():
+    # The launcher always passes "--log -"; the bench passes --quiet so that a log
+    # line per relayed message is not measured too (a fix in cli.server_config).
+    from selectchat.client import Client
+
+    with start_server() as server:   # without --quiet: the log reaches the launcher
+        with Client(*server.address, "loud"):
+            pass
+        assert server.wait_for_log("registered", timeout=5) is not None
+    with start_server("--quiet") as server:
+        with Client(*server.address, "quiet"):
+            pass
+        assert server.wait_for_log("registered", timeout=0.5) is None
