@@ -28,7 +28,7 @@ import subprocess
 import sys
 
 from . import __version__
-from .bench_load import Generator, Progress
+from .bench_load import Generator, Progress, process_tree
 from .bench_scenarios import SCENARIOS, BenchError
 from .launch import PACKAGE_PARENT, ServerError, start_server
 
@@ -246,13 +246,14 @@ def pin(spec, target):
         raise BenchError(f"--pin wants SERVER_CPU,BENCH_CPU, not {spec!r}") from None
     if not hasattr(os, "sched_setaffinity"):
         return "not supported on this system"
-    if target.pid:   # every thread (a trace writer too); threads started later inherit it
-        try:
-            threads = [int(tid) for tid in os.listdir(f"/proc/{target.pid}/task")]
-        except OSError:
-            threads = [target.pid]
-        for tid in threads:
-            os.sched_setaffinity(tid, {server_cpu})
+    if target.pid:   # every thread of every process of the server (a trace writer too)
+        for pid in process_tree(target.pid):
+            try:
+                threads = [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
+            except OSError:
+                continue
+            for tid in threads:
+                os.sched_setaffinity(tid, {server_cpu})
     os.sched_setaffinity(0, {bench_cpu})
     return {"server": server_cpu if target.pid else None, "generator": bench_cpu}
 
@@ -289,7 +290,8 @@ def run_scenario(args):
     try:
         report["target"] = {"kind": target.kind, "address": f"{target.host}:{target.port}",
                             "pid": target.pid, "options": target.options, "protocol": protocol,
-                            "description": target.describe()}
+                            "description": target.describe(),
+                            "processes": len(process_tree(target.pid)) if target.pid else None}
         if args.pin:
             report["environment"]["pinned"] = pin(args.pin, target)
         progress = None if args.no_progress else Progress(f"bench {args.scenario}")

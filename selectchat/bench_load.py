@@ -66,8 +66,28 @@ def summarize_ms(values_us):
             "max": values[-1] / 1000}
 
 
+def process_tree(pid):
+    """``pid`` and the processes it started (a server may have helpers: a trace
+    writer, say), found by their parent IDs in ``/proc`` (Linux)."""
+    children = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as f:
+                    ppid = int(f.read().rpartition(")")[2].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue   # gone meanwhile
+            children.setdefault(ppid, []).append(int(name))
+    tree, todo = [], [pid]
+    while todo:
+        tree.append(todo.pop())
+        todo.extend(children.get(tree[-1], []))
+    return tree
+
+
 class ProcessStats:
-    """CPU time and memory of a process, read from ``/proc/PID`` (Linux)."""
+    """CPU time and memory of a server, read from ``/proc`` (Linux): the
+    process ``pid`` and the processes it started, summed."""
 
     def __init__(self, pid):
         self.pid = pid
@@ -76,25 +96,33 @@ class ProcessStats:
     def available(self):
         return self.pid is not None and os.path.exists(f"/proc/{self.pid}/stat")
 
+    def processes(self):
+        return process_tree(self.pid) if self.available() else []
+
     def cpu_seconds(self):
         """User plus system CPU seconds so far (None if unknown)."""
-        try:
-            with open(f"/proc/{self.pid}/stat") as f:
-                fields = f.read().rpartition(")")[2].split()
-        except (OSError, TypeError):
-            return None
-        return (int(fields[11]) + int(fields[12])) / self.ticks   # utime, stime
+        total = None
+        for pid in self.processes():
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rpartition(")")[2].split()
+            except OSError:
+                continue
+            total = (total or 0) + (int(fields[11]) + int(fields[12])) / self.ticks   # utime, stime
+        return total
 
     def memory_kb(self):
-        """{"rss": VmRSS, "peak": VmHWM} in KiB (empty if unknown)."""
+        """{"rss": VmRSS, "peak": VmHWM} in KiB, summed (empty if unknown)."""
         found = {}
-        try:
-            with open(f"/proc/{self.pid}/status") as f:
-                for line in f:
-                    if line.startswith(("VmRSS:", "VmHWM:")):
-                        found["rss" if line.startswith("VmRSS") else "peak"] = int(line.split()[1])
-        except (OSError, TypeError):
-            pass
+        for pid in self.processes():
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    for line in f:
+                        if line.startswith(("VmRSS:", "VmHWM:")):
+                            key = "rss" if line.startswith("VmRSS") else "peak"
+                            found[key] = found.get(key, 0) + int(line.split()[1])
+            except OSError:
+                pass
         return found
 
 
