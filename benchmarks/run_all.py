@@ -377,14 +377,21 @@ def targets(results):
     def flood(server, path):
         return median(results.get("fanout-flood", {}).get(server, []), path)
 
+    def generator_bound(server):
+        # The generator, not the server, set the pace: deliveries/s is only a lower bound.
+        gen, srv = flood(server, "generator_cpu_pct"), flood(server, "server_cpu_pct")
+        return gen is not None and gen > 85 and gen > (srv or 0)
+
     for path, how in (("deliveries_per_s", "deliveries/s"), ("server_deliveries_per_cpu_s", "per server CPU-second")):
         ours = flood("selectchat", path)
         for other, goal in (("bare", 0.7), ("miniircd", 3.0), ("ngircd", 0.5)):
             theirs = flood(other, path)
             if ours and theirs:
                 ratio = ours / theirs
-                rows.append((f"fan-out ({how}): selectchat ≥ {goal:g}× {LABELS[other]}", f"{ratio:.2f}×",
-                             "yes" if ratio >= goal else "**no**"))
+                met = "yes" if ratio >= goal else "**no**"
+                if path == "deliveries_per_s" and generator_bound(other):
+                    met = f"not measured: against {LABELS[other]} the generator was the limit (see per CPU-second)"
+                rows.append((f"fan-out ({how}): selectchat ≥ {goal:g}× {LABELS[other]}", f"{ratio:.2f}×", met))
         trace = flood("selectchat-trace", path)
         if ours and trace:
             rows.append((f"fan-out ({how}): trace on ≥ 0.85× trace off", f"{trace / ours:.2f}×",
@@ -463,11 +470,19 @@ def main(argv=None):
     parser.add_argument("--doc", action="store_true", help="write docs/performance.md even with --quick")
     parser.add_argument("--json", metavar="FILE", help="also save every run's report to FILE")
     parser.add_argument("--serve", choices=list(REFERENCES), help="only start this reference server and wait")
+    parser.add_argument("--from-json", metavar="FILE", help="write the table from a --json FILE of an earlier run")
     options = parser.parse_args(argv)
     for signum in (signal.SIGTERM, signal.SIGHUP):   # stop our servers on the way out
         signal.signal(signum, lambda number, frame: sys.exit(128 + number))
     if options.serve:
         return serve(options.serve, options)
+    if options.from_json:
+        with open(options.from_json) as f:
+            saved = json.load(f)
+        results = {}
+        for run in saved["runs"]:
+            results.setdefault(run["scenario"], {}).setdefault(run["server"], []).append(run["report"])
+        return publish(render(results, saved["meta"], options.quick), options)
     if options.pin is None and (os.cpu_count() or 1) >= 2 and hasattr(os, "sched_setaffinity"):
         options.pin = "0,1"
     reps = options.reps or (1 if options.quick else 3)
@@ -495,10 +510,13 @@ def main(argv=None):
             "python": platform.python_version(), "system": platform.platform(terse=True), "reps": reps,
             "pin": options.pin, "load_before": load_before,
             "load_after": [round(x, 2) for x in os.getloadavg()], "minutes": (time.monotonic() - began) / 60}
-    markdown = render(results, meta, options.quick)
     if options.json:
         with open(options.json, "w") as f:
             json.dump({"meta": meta, "runs": raw}, f, indent=1)
+    return publish(render(results, meta, options.quick), options)
+
+
+def publish(markdown, options):
     if options.no_doc or (options.quick and not options.doc):   # a smoke run never replaces a measurement
         print(markdown)
     else:
