@@ -189,7 +189,7 @@ class Listener:
         self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((config.host, config.port))
-        self.sock.listen(128)
+        self.sock.listen(socket.SOMAXCONN)  # a classroom connecting at once must not overflow it
         self.sock.setblocking(False)
         self.address = self.sock.getsockname()[:2]
         server.loop.register(self.sock, self, read=True, label="listener")
