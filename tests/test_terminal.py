@@ -17,6 +17,7 @@ import socket
 import sys
 import termios
 import time
+from contextlib import contextmanager
 
 import pexpect
 import pexpect.popen_spawn
@@ -127,19 +128,27 @@ def rooms_server():
         yield server
 
 
-@pytest.fixture
-def person():
-    """Start ``selectchat client`` in a pseudo-terminal: ``alice = person(args)``."""
+@contextmanager
+def starting(kind):
+    """A function that starts ``kind(args, **kwargs)``; every one started is closed at the end."""
     started = []
 
     def start(args, **kwargs):
-        user = TerminalUser(args, **kwargs)
-        started.append(user)
-        return user
+        started.append(kind(args, **kwargs))
+        return started[-1]
 
-    yield start
-    for user in started:
-        user.close()
+    try:
+        yield start
+    finally:
+        for user in started:
+            user.close()
+
+
+@pytest.fixture
+def person():
+    """Start ``selectchat client`` in a pseudo-terminal: ``alice = person(args)``."""
+    with starting(TerminalUser) as start:
+        yield start
 
 
 def test_terminal_pick_chat_while_typing_leave_rejoin_quit(rooms_server, person):
@@ -347,16 +356,9 @@ class PipeUser:
 
 @pytest.fixture
 def scripted():
-    started = []
-
-    def start(args, **kwargs):
-        user = PipeUser(args, **kwargs)
-        started.append(user)
-        return user
-
-    yield start
-    for user in started:
-        user.close()
+    """Start ``selectchat client`` with stdin and stdout as pipes."""
+    with starting(PipeUser) as start:
+        yield start
 
 
 def test_pipe_same_flows_and_no_escape_codes(rooms_server, scripted):
