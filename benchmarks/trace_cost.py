@@ -21,8 +21,12 @@ Second, the untraced hot path: ``--loop-passes`` passes of an echo loop with
 out (a subclass), to show what "pays nothing measurable" means.
 
     python benchmarks/trace_cost.py                 # the defaults: about 1-2 minutes
-    python benchmarks/trace_cost.py --repeat 3 --messages 500     # a quick look
-    python benchmarks/trace_cost.py --repeat 25 --loop-passes 20000   # what docs/tracing.md reports
+    python benchmarks/trace_cost.py --repeat 3      # a quick look
+    python benchmarks/trace_cost.py --repeat 15 --loop-passes 20000   # what docs/tracing.md reports
+
+Each run should last well over a tenth of a second (the defaults: about
+0.7 s): a run of a few hundredths of a second measures the scheduler's
+mood more than the server.
 
 Ratios are the numbers to read: the machine may be busy with other work, and
 interleaving spreads that noise over every variant alike.
@@ -148,7 +152,9 @@ def throughput(args):
                 cpu[name].append(own / deliveries * 1e6)
                 helper[name].append(children / deliveries * 1e6)
                 if name == "file":
-                    sizes[name] = os.path.getsize(os.path.join(tmp, "bench.jsonl"))
+                    with open(os.path.join(tmp, "bench.jsonl"), "rb") as file:
+                        sizes["bytes"] = os.fstat(file.fileno()).st_size
+                        sizes["events"] = sum(1 for _ in file) - 1   # the header is not an event
                 print(f"  round {round_ + 1}/{args.repeat} {name:<9} {deliveries / seconds:>10,.0f} deliveries/s"
                       f"  ({seconds:.2f} s; server CPU {own:.2f} s, trace writer {children:.2f} s)", flush=True)
     return results, cpu, helper, sizes
@@ -206,8 +212,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, default=20, help="clients in the room (default 20)")
     parser.add_argument("--senders", type=int, default=4, help="members that send (default 4)")
-    parser.add_argument("--messages", type=int, default=1500, help="messages per sender (default 1500)")
-    parser.add_argument("--repeat", type=int, default=15, help="rounds of the three variants (default 15)")
+    parser.add_argument("--messages", type=int, default=15000, help="messages per sender (default 15000)")
+    parser.add_argument("--repeat", type=int, default=10, help="rounds of the three variants (default 10)")
     parser.add_argument("--backend", default="select", choices=("select", "poll", "epoll"))
     parser.add_argument("--loop-passes", type=int, default=50_000,
                         help="passes per run of the untraced-loop comparison (default 50000)")
@@ -236,7 +242,9 @@ def main():
         print(f"{name:<10} {median:>20.3f}   {base_cpu / median:>17.2f}x   {least:>17.3f}   "
               f"{least_base / least:>5.2f}x   {statistics.median(helper[name]):>10.3f}")
     if sizes:
-        print(f"trace file of one run: {sizes['file'] / 1e6:.1f} MB")
+        messages = args.senders * args.messages
+        print(f"trace file of one run: {sizes['bytes'] / 1e6:.2f} MB, {sizes['events']:,} events "
+              f"for {messages:,} messages ({sizes['events'] / messages:.3f} per message)")
 
     print(f"\nuntraced hot path: {args.loop_passes} passes of an echo loop, 7 interleaved runs each")
     costs = {"observer=None": [], "no `if` at all": []}

@@ -49,7 +49,7 @@ from collections import Counter, defaultdict, deque
 from dataclasses import dataclass
 
 FORMAT = "selectchat-trace"
-VERSION = 1
+VERSION = 2   # 2: a `message` event may stand for a burst of messages (its `count`)
 
 _now = time.monotonic
 _PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -590,7 +590,7 @@ class Delivery:
 @dataclass
 class Latencies:
     deliveries: list            # [Delivery]
-    messages: int               # message/private events seen
+    messages: int               # messages seen (a burst counts each of its messages)
     unresolved: int             # messages whose recipients the trace cannot tell
     undelivered: int            # deliveries whose recipient closed before the send
 
@@ -622,6 +622,10 @@ def latencies(trace):
       case) that is *k* itself, exactly; after partial sends it is an upper
       bound (bytes queued after our line also had to go), marked ``exact=False``.
 
+    A ``message`` event with a ``count`` above one (version 2) stands for a
+    burst: that many messages read in one ``recv()`` and queued together, so
+    each has one delivery per recipient, all with the same times.
+
     Latency is *delivered - sent*: time in the server's input handling, its
     output buffer and its loop, not the network's or the clients'.
     """
@@ -631,7 +635,7 @@ def latencies(trace):
     rooms = defaultdict(set)                              # lower(room) -> nicks
     last_recv = {}                                        # fd -> time
     sent_total = defaultdict(int)                         # fd -> bytes sent so far
-    waiting = defaultdict(list)     # fd -> [[sender, target, recipient, sent_at, goal or None]]
+    waiting = defaultdict(list)     # fd -> [[sender, target, recipient, sent_at, goal or None, count]]
     deliveries, messages, unresolved, undelivered = [], 0, 0, 0
 
     for event in trace.events:
@@ -653,15 +657,17 @@ def latencies(trace):
                     item[4] = before + event["asked"]
                     item.append(event["sent"] == event["asked"])
                 if sent_total[fd] >= item[4]:
-                    deliveries.append(Delivery(item[0], item[1], item[2], fd, item[3],
-                                               event["t"], item[5]))
+                    # The messages of a burst were read together and queued together:
+                    # they reach this recipient together, one delivery each.
+                    delivery = Delivery(item[0], item[1], item[2], fd, item[3], event["t"], item[6])
+                    deliveries.extend([delivery] * item[5])
                 else:
-                    item[5] = False
+                    item[6] = False
                     still.append(item)
             waiting[fd] = still
         elif kind in ("close", "unregister"):
             fd = event["fd"]
-            undelivered += len(waiting.pop(fd, ()))
+            undelivered += sum(item[5] for item in waiting.pop(fd, ()))
             sent_total.pop(fd, None)
             last_recv.pop(fd, None)
         elif kind == "app":
@@ -681,13 +687,14 @@ def latencies(trace):
                         members.discard(event["old"])
                         members.add(event["new"])
             elif what in ("message", "private"):
-                messages += 1
+                count = event.get("count", 1)   # a burst read in one recv() (version 1: always one)
+                messages += count
                 sender = event["sender"]
                 if what == "message":
                     recipients = rooms[event["room"].lower()] - {sender}
                     target = event["room"]
                     if len(recipients) != event["recipients"]:
-                        unresolved += 1
+                        unresolved += count
                         continue
                 else:
                     recipients, target = {event["to"]}, event["to"]
@@ -696,9 +703,9 @@ def latencies(trace):
                 for nick in recipients:
                     fd = fd_of.get(nick)
                     if fd is None:
-                        unresolved += 1
+                        unresolved += count
                         break
-                    waiting[fd].append([sender, target, nick, sent_at, None])
+                    waiting[fd].append([sender, target, nick, sent_at, None, count])
     return Latencies(deliveries, messages, unresolved, undelivered)
 
 
@@ -726,10 +733,18 @@ def summarize(trace):
     return Summary(
         header=trace.header, events=len(trace.events),
         kinds=Counter(e["kind"] for e in trace.events),
-        apps=Counter(e.get("event") for e in trace.of("app")),
+        apps=_chat_events(trace),
         utilisation=utilisation(trace), descriptors=per_descriptor(trace),
         ready=ready_sizes(trace), latency=latencies(trace), complete=trace.complete,
         lost=sum(e["count"] for e in trace.of("lost")))
+
+
+def _chat_events(trace):
+    """How many of each chat event: messages counted one by one, not by burst."""
+    counts = Counter()
+    for event in trace.of("app"):
+        counts[event.get("event")] += event.get("count", 1) if event.get("event") == "message" else 1
+    return counts
 
 
 def _ms(seconds):

@@ -135,10 +135,50 @@ def test_the_trace_of_a_session_matches_what_happened(session):
         table = per_descriptor(trace)[fd]
         assert (table.bytes_in, table.bytes_out, table.label) == (client.sent, len(client.received), client.nick)
 
+    # One message event per burst (the lines of a sender read in one recv()), counting its lines.
     messages = [e for e in trace.of("app") if e["event"] == "message"]
-    assert len(messages) == N_CLIENTS * N_MESSAGES
+    assert sum(m["count"] for m in messages) == N_CLIENTS * N_MESSAGES
     assert all(m["recipients"] == N_CLIENTS - 1 and m["room"] == "#lobby" for m in messages)
-    assert {m["sender"] for m in messages} == {c.nick for c in clients}
+    for client in clients:
+        mine = [m for m in messages if m["sender"] == client.nick]
+        assert sum(m["count"] for m in mine) == N_MESSAGES
+        assert len(mine) <= len([e for e in trace.of("recv") if e["fd"] == fd_of[client.nick] and e["bytes"]])
+        # `bytes`: what each recipient gets of the burst; here, the lines another client received from it
+        other = next(c for c in clients if c is not client)
+        relayed = [line for line in bytes(other.received).split(b"\r\n")
+                   if line.startswith(f":{client.nick}!".encode()) and b" PRIVMSG #lobby :" in line]
+        assert sum(m["bytes"] for m in mine) == sum(len(line) + 2 for line in relayed)
+
+
+def test_a_burst_read_in_one_recv_is_one_message_event(tmp_path):
+    """A flood costs the trace one event per recv(), not one per line -- and the
+    latency summary still counts every line's delivery to every member."""
+    path, lines = tmp_path / "burst.jsonl", 200
+    with start_server("--trace", str(path)) as server:
+        clients = [Client(*server.address, f"u{i}", timeout=5) for i in range(3)]
+        try:
+            for client in clients:
+                client.join("#flood")
+            clients[0].names("#flood")   # every JOIN handled before the burst
+            burst = "".join(f"PRIVMSG #flood :line {n}\r\n" for n in range(lines)).encode()
+            clients[0].sock.sendall(burst)   # about 4 KB: read by one or a few recv() calls
+            for client in clients[1:]:
+                client.expect(lambda m: m.command == "PRIVMSG" and m.params[1] == f"line {lines - 1}")
+        finally:
+            for client in clients:
+                client.close()
+    trace = load(path)
+    (sender_fd,) = [e["fd"] for e in trace.of("label") if e["label"] == "u0"]
+    recvs = [e for e in trace.of("recv") if e["fd"] == sender_fd and e["bytes"]]
+    events = [e for e in trace.of("app") if e["event"] == "message"]
+    assert sum(e["count"] for e in events) == lines
+    assert len(events) <= len(recvs) - 3   # registration and JOIN took recv() calls of their own
+    assert max(e["count"] for e in events) > 1
+    result = latencies(trace)
+    assert result.messages == lines and result.unresolved == 0
+    assert len(result.deliveries) == 2 * lines
+    assert {d.recipient for d in result.deliveries} == {"u1", "u2"}
+    assert summarize(trace).apps["message"] == lines
 
 
 def test_a_blocked_select_precedes_every_readiness_and_io(session):
