@@ -751,6 +751,8 @@ class Keyboard:
             data = os.read(self.fd, 4096)
         except OSError:   # e.g. EIO: the terminal was closed
             data = b""
+        if client.loop.observer:
+            client.loop.observer.record("recv", fd=self.fd, bytes=len(data))
         if not data:      # EOF: stop watching, or select() would return at once forever
             client.loop.unregister(self.fd)
         for line in client.display.feed(data):
@@ -783,6 +785,8 @@ class ServerLink:
             return
         except OSError:   # e.g. ECONNRESET
             data = b""
+        if client.loop.observer:
+            client.loop.observer.record("recv", fd=self.sock.fileno(), bytes=len(data))
         if not data:
             self.close()
             client.server = None
@@ -804,6 +808,8 @@ class ServerLink:
             return
         except OSError:
             return   # the read side will see the connection's end
+        if self.client.loop.observer:
+            self.client.loop.observer.record("send", fd=self.sock.fileno(), asked=len(self.outbuf), sent=sent)
         del self.outbuf[:sent]
         if not self.outbuf:
             self.client.loop.modify(self.sock, read=True, write=False)

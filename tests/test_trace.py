@@ -557,6 +557,12 @@ def test_the_terminal_client_records_its_own_loop(tmp_path):
     woke = [e for e in trace.of("select") if labels["server"] in e["ready_read"]]
     typed = [e for e in trace.of("select") if labels["keyboard"] in e["ready_read"]]
     assert woke and typed and all(e["blocked"] >= 0 for e in woke + typed)
+    # Its reads and writes: the keys typed, the server's lines, what it sent.
+    keyboard = [e for e in trace.of("recv") if e["fd"] == labels["keyboard"]]
+    assert sum(e["bytes"] for e in keyboard) == len(b"hello from zed\n/quit\n")
+    assert sum(e["bytes"] for e in trace.of("recv") if e["fd"] == labels["server"]) > 0
+    sends = [e for e in trace.of("send") if e["fd"] == labels["server"]]
+    assert sends and all(0 < e["sent"] <= e["asked"] for e in sends)
 
 
 def test_the_fast_json_writer_writes_what_to_dict_says(tmp_path):
