@@ -39,7 +39,6 @@ import json
 import marshal
 import os
 import queue
-import signal
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,8 @@ import threading
 import time
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass
+
+from .trace_writer import to_dict, write_json
 
 FORMAT = "selectchat-trace"
 VERSION = 2   # 2: a `message` event may stand for a burst of messages (its `count`)
@@ -148,19 +149,6 @@ class Recorder:
 _LABEL_KINDS = frozenset(("register", "label", "unregister"))
 
 
-def to_dict(event, start):
-    """A recorded ``(time, kind, fields)`` as the dict a file line holds."""
-    t, kind, fields = event
-    record = {"t": round(t - start, 6), "kind": kind}
-    record.update(fields)
-    if kind == "select":
-        record["began"] = round(fields["began"] - start, 6)
-        record["blocked"] = round(fields["blocked"], 6)
-        if fields["timeout"] is not None:
-            record["timeout"] = round(fields["timeout"], 6)
-    return record
-
-
 class _Writer:
     """Carries batches of events to the file, away from the loop.
 
@@ -169,7 +157,7 @@ class _Writer:
 
     * by default, sends each batch -- serialised with :mod:`marshal`, the
       cheapest way for Python to put its own lists and dicts into bytes -- down
-      a pipe to a child process, ``python -m selectchat.trace --write FILE``,
+      a pipe to a child process, ``python -S -m selectchat.trace_writer FILE``,
       which turns them into JSON lines.  JSON costs a few microseconds per
       event, a good part of what the server spends on a message; a thread
       would take that time from the server (they share one GIL), another
@@ -192,8 +180,9 @@ class _Writer:
             # The child imports this selectchat, installed or not.
             path_list = os.pathsep.join(filter(None, [_PACKAGE_PARENT, os.environ.get("PYTHONPATH")]))
             env = dict(os.environ, PYTHONPATH=path_list)
-            self.child = subprocess.Popen([sys.executable, "-m", "selectchat.trace", "--write", str(path),
-                                           "--start", repr(self.start)], stdin=subprocess.PIPE, env=env)
+            # -S: no site-packages to scan, so it starts in a fraction of the time.
+            self.child = subprocess.Popen([sys.executable, "-S", "-m", "selectchat.trace_writer", str(path),
+                                           repr(self.start)], stdin=subprocess.PIPE, env=env)
         self.queue = queue.SimpleQueue()
         self.max_backlog = max_backlog
         self.queued = 0           # events put on the queue (only the loop thread counts)
@@ -246,52 +235,6 @@ def _plain(value):
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
-
-
-def _fields_encoder():
-    """A function: a flat dict -> its JSON text.
-
-    ``json.dumps()`` sets up an encoder for each call, which costs more than
-    encoding a small dict; the json module's C encoder, set up once, does
-    not.  (Without the C accelerator: the plain, slower way.)
-    """
-    try:
-        encode = json.encoder.c_make_encoder(None, str, json.encoder.encode_basestring_ascii, None,
-                                             ":", ",", False, False, True)
-        return lambda fields: "".join(encode(fields, 0))
-    except (AttributeError, TypeError):
-        return json.JSONEncoder(separators=(",", ":"), default=str).encode
-
-
-_ENCODE = json.JSONEncoder(separators=(",", ":"), default=str).encode
-_ENCODE_FIELDS = _fields_encoder()
-_QUOTE = json.encoder.encode_basestring_ascii
-
-
-def write_json(batch, start, file):
-    """Write events as JSON lines, times from ``start``; flush."""
-    lines = []
-    for event in batch:
-        t, kind, fields = event
-        if kind == "select" or not fields:   # times to convert inside, or nothing to add
-            lines.append(_ENCODE(to_dict(event, start)))
-        else:                                # the common case, made fast: no dict copy
-            lines.append(f'{{"t":{t - start:.6f},"kind":{_QUOTE(kind)},{_ENCODE_FIELDS(fields)[1:]}')
-    file.write("\n".join(lines) + "\n")
-    file.flush()
-
-
-def _write_from_pipe(path, start):
-    """The child process: read batches on stdin until EOF, append them as JSON lines."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # a Ctrl-C is for the server, which closes us
-    pipe = sys.stdin.buffer
-    with open(path, "a", encoding="utf-8", buffering=1 << 16) as file:
-        while len(header := pipe.read(4)) == 4:
-            size = int.from_bytes(header, "little")
-            data = pipe.read(size)
-            if len(data) < size:
-                return   # the parent was killed mid-batch: keep what came before
-            write_json(marshal.loads(data), start, file)
 
 
 def _str_keys(labels):
@@ -893,7 +836,7 @@ def to_chrome(trace):
             if event["fd"] in alive:
                 life(event["fd"], t)
             instant("unregister", t, event["fd"], "watch")
-        elif kind == "interest":
+        elif kind == "interest":   # (version 1 traces)
             watch = ("read" if event["read"] else "") + ("+" if event["read"] and event["write"] else "") \
                 + ("write" if event["write"] else "")
             instant(f"watch {watch or 'nothing'}", t, event["fd"], "watch")
@@ -925,14 +868,3 @@ def to_chrome(trace):
         life(fd, end)
     return {"traceEvents": out, "displayTimeUnit": "ms",
             "otherData": {key: str(value) for key, value in trace.header.items() if key != "labels"}}
-
-
-if __name__ == "__main__":   # the trace file writer: python -m selectchat.trace --write FILE --start T
-    import argparse
-
-    parser = argparse.ArgumentParser(description="Write trace batches (marshal frames) from stdin as JSON lines "
-                                     "(started by selectchat.trace.Recorder; not for people).")
-    parser.add_argument("--write", required=True, metavar="FILE")
-    parser.add_argument("--start", required=True, type=float)
-    options = parser.parse_args()
-    _write_from_pipe(options.write, options.start)

@@ -1,0 +1,127 @@
+"""The trace file writer: recorded events in, JSON lines out.
+
+:class:`selectchat.trace.Recorder` keeps events as ``(time, kind, fields)``
+tuples.  Turning them into JSON costs a few microseconds each -- a good part
+of what the server spends relaying a message -- so by default it is done
+here, in a child process of its own::
+
+    python -S -m selectchat.trace_writer FILE START
+
+reads length-prefixed :mod:`marshal` frames (each a batch of events) on
+stdin until EOF and appends them to FILE, one JSON object per line, times
+counted from the monotonic time START.  This module imports only what that
+needs, so the child starts quickly.  ``docs/trace-format.md`` says what the
+lines hold.
+"""
+
+import json
+import marshal
+import signal
+import sys
+
+
+def to_dict(event, start):
+    """A recorded ``(time, kind, fields)`` as the dict a file line holds."""
+    t, kind, fields = event
+    record = {"t": round(t - start, 6), "kind": kind}
+    record.update(fields)
+    if kind == "select":
+        record["began"] = round(fields["began"] - start, 6)
+        record["blocked"] = round(fields["blocked"], 6)
+        if fields["timeout"] is not None:
+            record["timeout"] = round(fields["timeout"], 6)
+    return record
+
+
+def _fields_encoder():
+    """A function: a flat dict -> its JSON text.
+
+    ``json.dumps()`` sets up an encoder for each call, which costs more than
+    encoding a small dict; the json module's C encoder, set up once, does
+    not.  (Without the C accelerator: the plain, slower way.)
+    """
+    try:
+        encode = json.encoder.c_make_encoder(None, str, json.encoder.encode_basestring_ascii, None,
+                                             ":", ",", False, False, True)
+        return lambda fields: "".join(encode(fields, 0))
+    except (AttributeError, TypeError):
+        return json.JSONEncoder(separators=(",", ":"), default=str).encode
+
+
+_ENCODE = json.JSONEncoder(separators=(",", ":"), default=str).encode
+_ENCODE_FIELDS = _fields_encoder()
+_QUOTE = json.encoder.encode_basestring_ascii
+
+
+def write_json(batch, start, file):
+    """Write events as JSON lines, times from ``start``; flush."""
+    lines = []
+    for event in batch:
+        t, kind, fields = event
+        line = _LINE_OF.get(kind)
+        if line is not None and len(fields) == line.size:   # one of the loop's own: a format string
+            lines.append(line(t - start, start, fields))
+        elif kind == "select" or not fields:   # times to convert inside, or nothing to add
+            lines.append(_ENCODE(to_dict(event, start)))
+        else:                                # the rest: no dict copy
+            lines.append(f'{{"t":{t - start:.6f},"kind":{_QUOTE(kind)},{_ENCODE_FIELDS(fields)[1:]}')
+    file.write("\n".join(lines) + "\n")
+    file.flush()
+
+
+# The kinds recorded on every pass of a busy loop get a line of their own
+# made by a format string, about twice as fast as the general encoder: the
+# writer's time is time the machine does not spend serving.  (The fields
+# are the loop's and the server's own: ints, bools, lists of ints.)
+
+def _line(size):
+    def decorate(function):
+        function.size = size   # how many fields the event must have to be written this way
+        return function
+    return decorate
+
+
+def _ints(values):
+    return ",".join(map(str, values))
+
+
+@_line(8)
+def _select_line(t, start, f):
+    timeout = f["timeout"]
+    return ('{"t":%.6f,"kind":"select","began":%.6f,"blocked":%.6f,"timeout":%s,"backend":%s,'
+            '"read":[%s],"write":[%s],"ready_read":[%s],"ready_write":[%s]}'
+            % (t, f["began"] - start, f["blocked"], "null" if timeout is None else "%.6f" % timeout,
+               _QUOTE(f["backend"]), _ints(f["read"]), _ints(f["write"]), _ints(f["ready_read"]),
+               _ints(f["ready_write"])))
+
+
+@_line(2)
+def _recv_line(t, start, f):
+    return '{"t":%.6f,"kind":"recv","fd":%d,"bytes":%d}' % (t, f["fd"], f["bytes"])
+
+
+@_line(3)
+def _send_line(t, start, f):
+    return '{"t":%.6f,"kind":"send","fd":%d,"asked":%d,"sent":%d}' % (t, f["fd"], f["asked"], f["sent"])
+
+
+_LINE_OF = {"select": _select_line, "recv": _recv_line, "send": _send_line}
+
+
+def write_from_pipe(path, start):
+    """The child process: read batches on stdin until EOF, append them as JSON lines."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # a Ctrl-C is for the server, which closes us
+    pipe = sys.stdin.buffer
+    with open(path, "a", encoding="utf-8", buffering=1 << 16) as file:
+        while len(header := pipe.read(4)) == 4:
+            size = int.from_bytes(header, "little")
+            data = pipe.read(size)
+            if len(data) < size:
+                return   # the parent was killed mid-batch: keep what came before
+            write_json(marshal.loads(data), start, file)
+
+
+if __name__ == "__main__":   # started by selectchat.trace.Recorder; not for people
+    if len(sys.argv) != 3:
+        sys.exit("usage: python -m selectchat.trace_writer FILE START  (batches of events on stdin)")
+    write_from_pipe(sys.argv[1], float(sys.argv[2]))
