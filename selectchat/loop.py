@@ -21,8 +21,9 @@ numbered ``FD_SETSIZE`` (1024) or more, ``poll``/``epoll`` can.
 
 Instrumentation sits beside the loop: give it an *observer* (anything with a
 ``record(kind, **fields)`` method, see :mod:`selectchat.trace`) and it reports
-each ``select()`` call and each change to what it watches.  Without one
-(``observer=None``, the default) the only cost is an ``if`` per pass.
+each ``select()`` call -- with the sets it was asked to watch, which is how a
+change of interest shows -- and each descriptor added, renamed or removed.
+Without one (``observer=None``, the default) the only cost is an ``if`` per pass.
 """
 
 import heapq
@@ -93,8 +94,9 @@ class EventLoop:
         fd = fileno(fileobj)
         if (fd in self.readers, fd in self.writers) == (read, write):
             return
-        if self.observer:
-            self.observer.record("interest", fd=fd, read=read, write=write)
+        # (Not traced on its own: the next select event lists what is watched.
+        # A busy server turns write interest on and off for every member of a
+        # room at every burst; one event for each would double the trace.)
         self._set_interest(fd, read, write)
 
     def unregister(self, fileobj):

@@ -82,7 +82,7 @@ def timeline(trace, *, start=None, end=None, ax=None, title=None):
     ax.broken_barh(blocked, (0.5, len(fds)), facecolors=BLOCKED, alpha=0.18, zorder=0)
 
     # Write interest: a thin band while the descriptor was watched for writing.
-    bands = _write_interest(window, t_last)
+    bands = _write_interest(window)
     labelled = False
     for fd, spans in bands.items():
         if fd in lane:
@@ -154,19 +154,25 @@ def _lanes(events):
     return sorted(fds)
 
 
-def _write_interest(trace, end):
-    """``{fd: [(start, length)]}``: when each descriptor was watched for writing."""
-    since, spans = {}, defaultdict(list)
+def _write_interest(trace):
+    """``{fd: [(start, length)]}``: when each descriptor was watched for writing.
+
+    From the ``write`` list of each select event: a span runs from the start
+    of the first call that watched the descriptor for writing to the return
+    of the last one in a row that did.
+    """
+    since, last, spans = {}, {}, defaultdict(list)   # fd -> start of its span, end of its latest call
     for e in trace.events:
-        if e["kind"] in ("register", "interest"):
-            if e["write"] and e["fd"] not in since:
-                since[e["fd"]] = e["t"]
-            elif not e["write"] and e["fd"] in since:
-                spans[e["fd"]].append((since[e["fd"]], e["t"] - since.pop(e["fd"])))
-        elif e["kind"] == "unregister" and e["fd"] in since:
-            spans[e["fd"]].append((since[e["fd"]], e["t"] - since.pop(e["fd"])))
+        if e["kind"] != "select":
+            continue
+        watched = set(e["write"])
+        for fd in [fd for fd in since if fd not in watched]:
+            spans[fd].append((since[fd], last.pop(fd) - since.pop(fd)))
+        for fd in watched:
+            since.setdefault(fd, e["began"])
+            last[fd] = e["t"]
     for fd, t in since.items():
-        spans[fd].append((t, end - t))
+        spans[fd].append((t, max(last[fd], t) - t))
     return spans
 
 

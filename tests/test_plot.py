@@ -67,6 +67,23 @@ def test_timeline_has_one_labelled_lane_per_descriptor(trace, tmp_path):
         assert sum(name in lane for lane in lanes) == 1, (name, lanes)
     legend = [text.get_text() for text in ax.get_legend().get_texts()]
     assert "select() blocked" in legend and "recv() (area ~ bytes)" in legend
+    assert "watched for writing (output queued)" in legend
+
+
+def test_write_interest_spans_the_select_calls_that_watched_for_writing():
+    from selectchat.plot import _write_interest
+    from selectchat.trace import Trace
+
+    def select(began, t, write):
+        return {"t": t, "kind": "select", "began": began, "blocked": t - began, "timeout": None,
+                "read": [3, 7, 8], "write": write, "ready_read": [], "ready_write": write}
+
+    trace = Trace({}, [select(1.0, 1.5, []), select(2.0, 2.1, [7]), {"t": 2.15, "kind": "send", "fd": 7},
+                       select(2.2, 2.3, [7, 8]), select(2.4, 3.0, [8]), select(3.1, 3.2, [])])
+    spans = _write_interest(trace)
+    assert spans.keys() == {7, 8}
+    assert [tuple(round(x, 6) for x in span) for span in spans[7]] == [(2.0, 0.3)]
+    assert [tuple(round(x, 6) for x in span) for span in spans[8]] == [(2.2, 0.8)]
 
 
 def test_timeline_window_and_drawing_into_a_given_axes(trace):

@@ -18,7 +18,7 @@ why = pytest.mark.category("why")
 who = pytest.mark.category("who")
 live = pytest.mark.category("live")
 
-HEADER = {"format": "selectchat-trace", "version": 1, "program": "server", "backend": "select",
+HEADER = {"format": "selectchat-trace", "version": 2, "program": "server", "backend": "select",
           "pid": 1, "clock": "monotonic", "start_monotonic": 100.0, "labels": {}}
 
 
@@ -47,14 +47,12 @@ EVENTS = [
     sel(1.601, 1.0),                                   # nothing ready: the 1-second timer
     sel(1.8, 0.198, ready_read=[7]),
     {"t": 1.8, "kind": "recv", "fd": 7, "bytes": 5000},
-    {"t": 1.8, "kind": "interest", "fd": 8, "read": True, "write": True},
     sel(1.81, 0.009, ready_write=[8]),
     {"t": 1.81, "kind": "send", "fd": 8, "asked": 5000, "sent": 3000},
     sel(1.85, 0.039, ready_write=[8]),
     {"t": 1.85, "kind": "send", "fd": 8, "asked": 2000, "sent": 500},
     sel(1.9, 0.049, ready_write=[8]),
     {"t": 1.9, "kind": "send", "fd": 8, "asked": 1500, "sent": 1500},
-    {"t": 1.9, "kind": "interest", "fd": 8, "read": True, "write": False},
     sel(2.0, 0.099, ready_read=[8]),
     {"t": 2.0, "kind": "recv", "fd": 8, "bytes": 0},
     {"t": 2.0, "kind": "unregister", "fd": 8, "label": "bob"},
