@@ -30,6 +30,10 @@ mood more than the server.
 
 Ratios are the numbers to read: the machine may be busy with other work, and
 interleaving spreads that noise over every variant alike.
+
+``--pin`` puts the server -- and so its trace writer child -- on CPU 0 and
+the load generator on CPU 1: the worst case for the file mode, whose JSON is
+then made on the server's own core (Linux only).
 """
 
 import argparse
@@ -141,11 +145,16 @@ def throughput(args):
     cpu = {name: [] for name in VARIANTS}      # server CPU µs per delivery
     helper = {name: [] for name in VARIANTS}   # the trace writer's CPU µs per delivery
     sizes = {}
+    allowed = os.sched_getaffinity(0) if args.pin else None
     with tempfile.TemporaryDirectory() as tmp:
         for round_ in range(args.repeat):
             for name, options in VARIANTS.items():
+                if args.pin:
+                    os.sched_setaffinity(0, {0})   # inherited by the server and its writer child
                 with start_server("--log", os.devnull, "--max-sendq", str(1 << 30),
                                   *options(tmp), "--backend", args.backend) as server:
+                    if args.pin:
+                        os.sched_setaffinity(0, {1})   # the generator: the other core
                     deliveries, seconds, own, children = fan_out(server.address, args.members, args.senders,
                                                                  args.messages, server.pid)
                 results[name].append(deliveries / seconds)
@@ -157,6 +166,8 @@ def throughput(args):
                         sizes["events"] = sum(1 for _ in file) - 1   # the header is not an event
                 print(f"  round {round_ + 1}/{args.repeat} {name:<9} {deliveries / seconds:>10,.0f} deliveries/s"
                       f"  ({seconds:.2f} s; server CPU {own:.2f} s, trace writer {children:.2f} s)", flush=True)
+    if allowed:
+        os.sched_setaffinity(0, allowed)
     return results, cpu, helper, sizes
 
 
@@ -215,6 +226,8 @@ def main():
     parser.add_argument("--messages", type=int, default=15000, help="messages per sender (default 15000)")
     parser.add_argument("--repeat", type=int, default=10, help="rounds of the three variants (default 10)")
     parser.add_argument("--backend", default="select", choices=("select", "poll", "epoll"))
+    parser.add_argument("--pin", action="store_true",
+                        help="server and its trace writer on CPU 0, the load generator on CPU 1")
     parser.add_argument("--loop-passes", type=int, default=50_000,
                         help="passes per run of the untraced-loop comparison (default 50000)")
     args = parser.parse_args()
@@ -222,7 +235,8 @@ def main():
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
           f"Python {platform.python_version()}; load average {os.getloadavg()[0]:.2f} at start")
     print(f"fan-out: {args.members} members in one room, {args.senders} senders x {args.messages} messages = "
-          f"{args.senders * args.messages * (args.members - 1):,} deliveries per run, backend {args.backend}")
+          f"{args.senders * args.messages * (args.members - 1):,} deliveries per run, backend {args.backend}"
+          + ("; server and trace writer pinned to CPU 0, generator to CPU 1" if args.pin else ""))
     results, cpu, helper, sizes = throughput(args)
     # Contention only ever slows a run down, so the best round is the least disturbed
     # estimate of each variant; the median says what a busy machine gives.
