@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from .trace_writer import to_dict, write_json
 
 FORMAT = "selectchat-trace"
-VERSION = 2   # 2: a `message` event may stand for a burst of messages (its `count`)
+VERSION = 2   # 2: one `message` event per burst of lines (its `count`); no `interest` events
 
 _now = time.monotonic
 _PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -578,7 +578,8 @@ def latencies(trace):
     rooms = defaultdict(set)                              # lower(room) -> nicks
     last_recv = {}                                        # fd -> time
     sent_total = defaultdict(int)                         # fd -> bytes sent so far
-    waiting = defaultdict(list)     # fd -> [[sender, target, recipient, sent_at, goal or None, count]]
+    # fd -> [[sender, target, recipient, sent_at, goal (None until the first send), count, exact (from then)]]
+    waiting = defaultdict(list)
     deliveries, messages, unresolved, undelivered = [], 0, 0, 0
 
     for event in trace.events:
