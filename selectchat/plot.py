@@ -67,7 +67,7 @@ def timeline(trace, *, start=None, end=None, ax=None, title=None):
     lane = {fd: row for row, fd in enumerate(fds, start=1)}
     figure, ax = _figure(ax, (13, max(3.2, 0.55 * (len(fds) + 1) + 1.8)))
 
-    selects = [e for e in events if e["kind"] == "select"]
+    selects = _selects_around(trace, start, end)
     first_event = events[0]["t"] if events else 0.0
     t_first = start if start is not None else min((e["began"] for e in selects), default=first_event)
     t_last = end if end is not None else (events[-1]["t"] if events else 1.0)
@@ -82,7 +82,7 @@ def timeline(trace, *, start=None, end=None, ax=None, title=None):
     ax.broken_barh(blocked, (0.5, len(fds)), facecolors=BLOCKED, alpha=0.18, zorder=0)
 
     # Write interest: a thin band while the descriptor was watched for writing.
-    bands = _write_interest(window)
+    bands = _write_interest(selects)
     labelled = False
     for fd, spans in bands.items():
         if fd in lane:
@@ -154,7 +154,19 @@ def _lanes(events):
     return sorted(fds)
 
 
-def _write_interest(trace):
+def _selects_around(trace, start, end):
+    """The select events of the window ``start``..``end``, and the one just
+    before and just after it: a busy stretch of the loop (between two calls)
+    or a write band that runs across an edge of the window is drawn too."""
+    start = float("-inf") if start is None else start
+    end = float("inf") if end is None else end
+    selects = trace.of("select")
+    before = [e for e in selects if e["t"] < start][-1:]
+    after = [e for e in selects if e["began"] > end][:1]
+    return before + [e for e in selects if e["t"] >= start and e["began"] <= end] + after
+
+
+def _write_interest(selects):
     """``{fd: [(start, length)]}``: when each descriptor was watched for writing.
 
     From the ``write`` list of each select event: a span runs from the start
@@ -162,9 +174,7 @@ def _write_interest(trace):
     of the last one in a row that did.
     """
     since, last, spans = {}, {}, defaultdict(list)   # fd -> start of its span, end of its latest call
-    for e in trace.events:
-        if e["kind"] != "select":
-            continue
+    for e in selects:
         watched = set(e["write"])
         for fd in [fd for fd in since if fd not in watched]:
             spans[fd].append((since[fd], last.pop(fd) - since.pop(fd)))

@@ -80,7 +80,7 @@ def test_write_interest_spans_the_select_calls_that_watched_for_writing():
 
     trace = Trace({}, [select(1.0, 1.5, []), select(2.0, 2.1, [7]), {"t": 2.15, "kind": "send", "fd": 7},
                        select(2.2, 2.3, [7, 8]), select(2.4, 3.0, [8]), select(3.1, 3.2, [])])
-    spans = _write_interest(trace)
+    spans = _write_interest(trace.of("select"))
     assert spans.keys() == {7, 8}
     assert [tuple(round(x, 6) for x in span) for span in spans[7]] == [(2.0, 0.3)]
     assert [tuple(round(x, 6) for x in span) for span in spans[8]] == [(2.2, 0.8)]
@@ -144,3 +144,25 @@ def test_importing_plot_needs_no_display_and_no_pyplot():
     env["PYTHONPATH"] = PACKAGE_PARENT
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_zoom_inside_a_busy_stretch_still_shows_it_and_the_write_band():
+    """No select() call returns inside the window: the loop lane and the band
+    come from the calls on either side of it."""
+    from selectchat.plot import timeline
+    from selectchat.trace import Trace
+
+    def select(began, t, write):
+        return {"t": t, "kind": "select", "began": began, "blocked": t - began, "timeout": None,
+                "read": [7], "write": write, "ready_read": [], "ready_write": write}
+
+    trace = Trace({"labels": {7: "alice"}},
+                  [select(0.0, 1.0, [7]), {"t": 2.0, "kind": "send", "fd": 7, "asked": 100, "sent": 100},
+                   select(3.0, 3.5, [])])
+    figure = timeline(trace, start=1.5, end=2.5)
+    (ax,) = figure.axes
+    spans = {c.get_label(): c.get_paths()[0].vertices[:, 0] for c in ax.collections
+             if c.get_label() in ("busy: handlers, timers", "watched for writing (output queued)")}
+    assert spans.keys() == {"busy: handlers, timers", "watched for writing (output queued)"}
+    busy = spans["busy: handlers, timers"]
+    assert busy.min() == pytest.approx(1.0) and busy.max() == pytest.approx(3.0)
