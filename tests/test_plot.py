@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from selectchat import cli
 from selectchat.client import Client
 from selectchat.launch import PACKAGE_PARENT, start_server
-from selectchat.trace import lane_labels, latencies, load
+from selectchat.trace import Trace, lane_labels, latencies, load
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 NICKS = ("alice", "bob", "carol")
@@ -43,6 +43,12 @@ def trace(trace_path):
     return load(trace_path)
 
 
+def select(began, t, write, read=(7,)):
+    """A hand-made select event: it waited from ``began`` to ``t``, watching ``write`` for writing."""
+    return {"t": t, "kind": "select", "began": began, "blocked": t - began, "timeout": None,
+            "read": list(read), "write": write, "ready_read": [], "ready_write": write}
+
+
 def assert_png(path_or_bytes, minimum=10_000):
     data = path_or_bytes if isinstance(path_or_bytes, bytes) else open(path_or_bytes, "rb").read()
     assert data[:8] == PNG_MAGIC
@@ -72,11 +78,6 @@ def test_timeline_has_one_labelled_lane_per_descriptor(trace, tmp_path):
 
 def test_write_interest_spans_the_select_calls_that_watched_for_writing():
     from selectchat.plot import _write_interest
-    from selectchat.trace import Trace
-
-    def select(began, t, write):
-        return {"t": t, "kind": "select", "began": began, "blocked": t - began, "timeout": None,
-                "read": [3, 7, 8], "write": write, "ready_read": [], "ready_write": write}
 
     trace = Trace({}, [select(1.0, 1.5, []), select(2.0, 2.1, [7]), {"t": 2.15, "kind": "send", "fd": 7},
                        select(2.2, 2.3, [7, 8]), select(2.4, 3.0, [8]), select(3.1, 3.2, [])])
@@ -150,11 +151,6 @@ def test_a_zoom_inside_a_busy_stretch_still_shows_it_and_the_write_band():
     """No select() call returns inside the window: the loop lane and the band
     come from the calls on either side of it."""
     from selectchat.plot import timeline
-    from selectchat.trace import Trace
-
-    def select(began, t, write):
-        return {"t": t, "kind": "select", "began": began, "blocked": t - began, "timeout": None,
-                "read": [7], "write": write, "ready_read": [], "ready_write": write}
 
     trace = Trace({"labels": {7: "alice"}},
                   [select(0.0, 1.0, [7]), {"t": 2.0, "kind": "send", "fd": 7, "asked": 100, "sent": 100},
