@@ -11,8 +11,8 @@ import os
 import sys
 
 from . import __version__
-from .chat import Chat, ChatError, Settings
-from .loop import BACKENDS, FD_SETSIZE
+from .chat import Chat, ChatError, Settings, operator
+from .net.loop import BACKENDS, FD_SETSIZE
 
 # name -> (module, one-line help)
 SUBCOMMANDS = {
@@ -130,7 +130,7 @@ def check_rooms(specs, settings):
     for spec in specs:
         room = parse_room(spec)
         try:
-            check.create_room(*room)
+            operator.create_room(check, *room)
         except ChatError as error:
             raise argparse.ArgumentTypeError(f"bad --room {spec!r}: {error}") from None
         rooms.append(room)

@@ -673,9 +673,10 @@ def test_names_of_a_big_room_are_split_into_lines_within_512(wires):
 
 def test_nul_cr_and_invalid_utf8_cannot_break_another_clients_framing(cast):
     alice, bob, _, room = cast
-    alice.send_bytes(f"PRIVMSG {room} :a\0b\rc".encode() + b" \xff\xfe end\r\n")
-    line = bob.read()
-    assert line.params == [room, "ab c \ufffd\ufffd end"]
+    # A bare CR ends a line (as ngIRCd): "c ..." is a line of its own, an unknown command.
+    alice.send_bytes(f"PRIVMSG {room} :a\0b\rPRIVMSG {room} :c".encode() + b" \xff\xfe end\r\n")
+    assert bob.read().params == [room, "ab"]
+    assert bob.read().params == [room, "c \ufffd\ufffd end"]
 
 
 # --- PING and PONG ---------------------------------------------------------------

@@ -6,7 +6,7 @@ feeds the same bytes in different slices and expects the same lines.
 
 import pytest
 
-from selectchat.framing import MAX_LINE, TOO_LONG, LineBuffer
+from selectchat.net.framing import MAX_LINE, TOO_LONG, LineBuffer
 
 
 def feed_all(chunks, buffer=None):
@@ -55,9 +55,14 @@ def test_empty_lines_are_returned_empty():
     assert LineBuffer().feed(b"\r\n\n") == [b"", b""]
 
 
-def test_only_the_final_cr_is_removed():
-    # A CR inside the line is data, not a terminator; the core decides what to do with it.
-    assert LineBuffer().feed(b"a\rb\r\r\n") == [b"a\rb\r"]
+def test_a_bare_cr_ends_a_line_as_ngircd_accepts():
+    assert LineBuffer().feed(b"a\rb\r\r\n") == [b"a", b"b", b""]
+
+
+@pytest.mark.parametrize("split", range(1, 12))
+def test_a_crlf_split_between_two_reads_is_one_line_end(split):
+    stream = b"NICK a\r\nPING x\r\n"
+    assert feed_all([stream[:split], stream[split:]]) == [b"NICK a", b"PING x"]
 
 
 def line_of(total):
@@ -80,10 +85,10 @@ def test_512_boundary_is_the_same_whatever_the_slices(size):
     assert feed_all(chunks) == [b"x" * (MAX_LINE - 2), TOO_LONG, b"ok"]
 
 
-def test_511_bytes_with_a_bare_newline_is_accepted_512_is_not():
-    # With "\n" alone the limit counts the one terminator byte.
-    assert LineBuffer().feed(b"y" * 511 + b"\n") == [b"y" * 511]
-    assert LineBuffer().feed(b"y" * 512 + b"\n") == [TOO_LONG]
+def test_the_limit_is_510_bytes_of_text_whatever_the_line_end():
+    for end in (b"\n", b"\r", b"\r\n"):
+        assert LineBuffer().feed(b"y" * 510 + end) == [b"y" * 510]
+        assert LineBuffer().feed(b"y" * 511 + end) == [TOO_LONG]
 
 
 @pytest.mark.parametrize("size", [1, 64, 4096, 100_000])
@@ -103,20 +108,20 @@ def test_memory_stays_bounded_while_an_endless_line_arrives():
     assert buffer.pending == 0
 
 
-def test_the_overlong_state_ends_at_the_next_newline_only():
+def test_the_overlong_state_ends_at_the_next_line_end_only():
     buffer = LineBuffer()
     assert buffer.feed(b"q" * 600) == []
     assert buffer.feed(b"still the same line") == []
-    assert buffer.feed(b"\r") == []
-    assert buffer.feed(b"\n") == [TOO_LONG]
+    assert buffer.feed(b"\r") == [TOO_LONG]
+    assert buffer.feed(b"\n") == []  # the rest of that "\r\n"
     assert buffer.feed(b"next\n") == [b"next"]
 
 
 def test_a_custom_limit():
     buffer = LineBuffer(max_line=8)
-    assert buffer.feed(b"1234567\n12345678\nok\n") == [b"1234567", TOO_LONG, b"ok"]
+    assert buffer.feed(b"123456\n1234567\nok\n") == [b"123456", TOO_LONG, b"ok"]
 
 
 def test_binary_junk_passes_through_unchanged():
-    junk = bytes(range(256)).replace(b"\n", b"")
-    assert LineBuffer().feed(junk + b"\n") == [junk.removesuffix(b"\r")]
+    junk = bytes(range(256)).replace(b"\n", b"").replace(b"\r", b"")
+    assert LineBuffer().feed(junk + b"\n") == [junk]

@@ -13,17 +13,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from selectchat import protocol as irc
-from selectchat.chat import Chat, ChatError, Close, Event, Send, Settings, irc_lower
-from selectchat.framing import TOO_LONG, LineBuffer
+from selectchat import irc
+from selectchat.chat import Chat, ChatError, Close, Event, Send, SendLater, Settings, operator
+from selectchat.irc import irc_lower
+from selectchat.net.framing import TOO_LONG, LineBuffer
 
 # --- the framer -------------------------------------------------------------------
 
 
 def model_lines(stream, max_line):
     """What LineBuffer must produce for ``stream``, computed on the whole stream at once."""
-    *complete, _tail = stream.split(b"\n")
-    return [TOO_LONG if len(line) + 1 > max_line else line.removesuffix(b"\r") for line in complete]
+    # "\r\n", "\n" and a bare "\r" each end a line; a line holds at most max_line - 2 bytes.
+    *complete, _tail = stream.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+    return [TOO_LONG if len(line) + 2 > max_line else line for line in complete]
 
 
 def cut(data, points):
@@ -138,8 +140,8 @@ class ChatMachine(RuleBasedStateMachine):
         self.chat = Chat(Settings(password=password, client_rooms=client_rooms, max_rooms_per_user=3,
                                   ping_interval=60, ping_timeout=30, register_timeout=90))
         if not client_rooms:
-            self.apply(self.chat.create_room("#a", limit=2))
-            self.apply(self.chat.create_room("#lobby"))
+            self.apply(operator.create_room(self.chat, "#a", limit=2))
+            self.apply(operator.create_room(self.chat, "#lobby"))
         for i in range(conns):  # start with a few registered users, so that rooms fill
             self.connect()
             self.register(i, ["alice", "bob", "carol", "d"][i], points)
@@ -150,6 +152,10 @@ class ChatMachine(RuleBasedStateMachine):
         """Check the effects as the server would meet them; remember closes."""
         live = set(self.buffers)
         for effect in effects:
+            if isinstance(effect, SendLater):  # a long reply: every line of it is checked
+                effects_of_reply = [Send((effect.conn,), line) for line in effect.lines]
+                self.apply(effects_of_reply)
+                continue
             if isinstance(effect, Send):
                 data = effect.data
                 assert data.endswith(b"\r\n") and len(data) <= irc.MAX_LINE, data
@@ -240,7 +246,7 @@ class ChatMachine(RuleBasedStateMachine):
           key=st.sampled_from([None, "k1"]))
     def operator_creates(self, name, limit, key):
         try:
-            self.apply(self.chat.create_room(name, limit, key))
+            self.apply(operator.create_room(self.chat, name, limit, key))
         except ChatError:
             pass
 
@@ -249,13 +255,13 @@ class ChatMachine(RuleBasedStateMachine):
     def operator_acts(self, action, name, who, number):
         chat = self.chat
         calls = {
-            "close": lambda: chat.close_room(name),
-            "limit": lambda: chat.set_limit(name, number),
-            "key": lambda: chat.set_key(name, "k1" if number else ""),
-            "kick": lambda: chat.kick(name, who),
-            "disconnect": lambda: chat.disconnect_user(who),
-            "announce": lambda: chat.announce("hello all"),
-            "shutdown": lambda: chat.shutdown() if number == 3 else [],  # rarely: it ends everything
+            "close": lambda: operator.close_room(chat, name),
+            "limit": lambda: operator.set_limit(chat, name, number),
+            "key": lambda: operator.set_key(chat, name, "k1" if number else ""),
+            "kick": lambda: operator.kick(chat, name, who),
+            "disconnect": lambda: operator.disconnect_user(chat, who),
+            "announce": lambda: operator.announce(chat, "hello all"),
+            "shutdown": lambda: operator.shutdown(chat, ) if number == 3 else [],  # rarely: it ends everything
         }
         try:
             self.apply(calls[action]())
