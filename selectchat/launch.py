@@ -46,6 +46,7 @@ class ServerProcess:
         self.options = list(options)
         self.output = deque(maxlen=10000)   # console replies (stdout after the first line)
         self.log = deque(maxlen=10000)      # the server's log (stderr)
+        self._output_count = 0              # lines ever added to ``output`` (it forgets old ones)
         self._new_output = threading.Condition()
         self._echo_count = 0
         env = dict(os.environ)
@@ -84,6 +85,8 @@ class ServerProcess:
         for raw in stream:
             with self._new_output:
                 sink.append(raw.decode("utf-8", "replace").rstrip("\n"))
+                if sink is self.output:
+                    self._output_count += 1
                 self._new_output.notify_all()
         with self._new_output:  # EOF: the server exited; wake whoever waits for output
             self._new_output.notify_all()
@@ -92,7 +95,7 @@ class ServerProcess:
         """Type ``command`` on the server's console; return the lines it printed."""
         self._echo_count += 1
         marker = f"--end of console reply {self._echo_count}--"
-        start = len(self.output)
+        start = self._output_count
         try:
             if self.process.poll() is not None:
                 raise BrokenPipeError
@@ -108,7 +111,8 @@ class ServerProcess:
                 if left <= 0 or self.process.poll() is not None:
                     break
                 self._new_output.wait(left)
-            lines = list(self.output)[start:]
+            new = self._output_count - start
+            lines = list(self.output)[-new:] if new else []
         return [line for line in lines if line != marker]
 
     def wait_for_log(self, text, timeout=5.0):

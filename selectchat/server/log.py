@@ -17,22 +17,21 @@ operator's screen, nor a message holding a newline forge a log line.
 """
 
 import os
+import re
 import time
 from collections import deque
 
 BACKLOG = 64 * 1024  # bytes a sink holds for a destination that is not taking them
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1: what terminals obey
+
+
 def printable(text):
     """``text`` with control characters shown as ``\\x1b``-style escapes."""
     if text.isprintable():
         return text
-    return "".join(ch if ch.isprintable() or ch == " " else _escape(ch) for ch in text)
-
-
-def _escape(ch):
-    code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return _CONTROL.sub(lambda match: f"\\x{ord(match[0]):02x}", text)
 
 
 class Sink:

@@ -124,19 +124,20 @@ class Server:
         """
         to, parts = None, []
         for effect in effects:
-            if type(effect) is Send:
+            kind = type(effect)
+            if kind is Send:
                 if effect.to != to:  # another audience: deliver what we hold first
                     self._deliver(to, parts, origin)
                     to, parts = effect.to, []
                 parts.append(effect.data)
-                continue
-            self._deliver(to, parts, origin)  # what came before goes first
-            to, parts = None, []
-            if type(effect) is SendLater:
-                effect.conn.send_later(effect.lines)
-            elif type(effect) is Close:
-                effect.conn.close(effect.reason)
-            else:
+            elif kind is SendLater or kind is Close:
+                self._deliver(to, parts, origin)  # what came before goes first
+                to, parts = None, []
+                if kind is SendLater:
+                    effect.conn.send_later(effect.lines)
+                else:
+                    effect.conn.close(effect.reason)
+            else:  # an event: it changes no output
                 self.note_event(effect)
         self._deliver(to, parts, origin)
 
