@@ -302,7 +302,7 @@ def test_a_broken_or_stalled_log_does_not_stop_the_server(where):
         if where == "closed pipe":
             process.stderr.close()  # the launcher that read it went away
     try:
-        chat_a_while(address)  # the stalled pipe fills (64 KiB) and stays full
+        chat_a_while(address, lines=1500)  # ~100 KB of log: a stalled pipe (64 KiB) fills and stays full
         chat_a_while(address)
         assert process.poll() is None
         if where == "/dev/full":
