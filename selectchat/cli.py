@@ -20,7 +20,7 @@ SUBCOMMANDS = {
     "client": ("selectchat.terminal", "chat from a terminal (one select() over keyboard and socket)"),
     "trace": ("selectchat.trace_cli", "summarise, plot or export a trace of the event loop"),
     "bench": ("selectchat.bench", "measure a server (this one or any IRC server) under load"),
-    "labs": ("selectchat.labs", "list, release and grade the labs (see docs/labs.md)"),
+    "labs": ("selectchat.grading", "list, release and grade the labs (see docs/labs.md)"),
 }
 
 SERVER_EPILOG = f"""\
