@@ -663,3 +663,18 @@ def test_one_select_watches_keyboard_and_socket_and_reports_to_an_observer(rooms
             if kind == "select" and set(fields["read"]) == set(labels)]
     assert both, "no select() watched the keyboard and the socket together"
     assert any(fields["ready_write"] for kind, fields in observer.records if kind == "select")
+
+
+def test_pipe_room_key_from_the_environment_never_the_command_line(rooms_server, scripted):
+    refused = scripted(client_args(rooms_server, "--nick", "eve", "--room", "staff", "--key", "s3cret"))
+    assert refused.finish() == 2 and "unrecognized arguments: --key" in refused.text()
+    alice = scripted(client_args(rooms_server, "--nick", "alice", "--room", "staff"),
+                     env=dict(ENV, SELECTCHAT_KEY="s3cret"))
+    alice.wait_text("You are in #staff.")
+    no_key = scripted(client_args(rooms_server, "--nick", "bob", "--room", "staff"))
+    no_key.wait_text("#staff is private. Its key:")          # 475: asked, not told to retype it
+    no_key.line("s3cret")
+    no_key.wait_text("You are in #staff.")
+    for user in (alice, no_key):
+        user.child.sendeof()
+        assert user.finish() == 0
