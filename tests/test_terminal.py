@@ -24,11 +24,9 @@ import pexpect.popen_spawn
 import pyte
 import pytest
 
-from selectchat import protocol as irc
 from selectchat.client import session as terminal
 from selectchat.client import terminal as terminal_client
 from selectchat.client import Client
-from selectchat.framing import TOO_LONG
 from selectchat.launch import PACKAGE_PARENT, start_server
 
 ENV = dict(os.environ, PYTHONPATH=PACKAGE_PARENT, TERM="xterm")

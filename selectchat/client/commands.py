@@ -32,7 +32,7 @@ COMMANDS = (
     Command("nick", "NAME", "change your nickname", "/nick"),
     Command("create", "ROOM LIMIT [KEY]", "make a room for LIMIT people (KEY: private)", "/join, then /mode +lk"),
     Command("kick", "NICK [REASON]", "room operators: remove NICK from the room", "/kick"),
-    Command("mode", "[+o NICK | +l N | +k KEY ...]", "room operators: change the room (alone: show it)",
+    Command("mode", "[+o NICK, +l N, +k KEY]", "room operators: change the room (alone: show it)",
             "/mode"),
     Command("quit", "[REASON]", "leave the server (Ctrl-D on an empty line, Ctrl-C too)", "/quit"),
     Command("help", "", "this list", "/help"),
@@ -67,9 +67,11 @@ def chat_text(typed):
 
 
 # IRC words that people type at the room question (the server's welcome says
-# "Type LIST..."): they are never taken for the name of a new room.
-IRC_WORDS = {"list", "join", "part", "names", "who", "msg", "privmsg", "quit", "help", "nick", "topic",
-             "mode", "kick", "create", "leave", "rooms", "me", "notice", "whois"}
+# "Type LIST..."): never taken for the name of a new room; each -> our command.
+IRC_WORDS = {"list": "list", "rooms": "list", "join": "join", "part": "part", "leave": "part",
+             "names": "names", "who": "names", "msg": "msg", "privmsg": "msg", "me": "me", "nick": "nick",
+             "topic": "topic", "mode": "mode", "kick": "kick", "create": "create", "quit": "quit",
+             "help": "help"}
 
 
 # --- names -----------------------------------------------------------------------
@@ -225,5 +227,5 @@ class Commands:
         words = rest.split()
         room = words.pop(0) if words and words[0].startswith("#") else self.room
         if room is None:
-            return self._need_room("/mode [+o NICK | +l N | +k KEY ...]")
+            return self._need_room("/mode [+o NICK, +l N, +k KEY]")
         self._send("MODE", room, *words)

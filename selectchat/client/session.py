@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 from .. import protocol as irc
 from ..framing import TOO_LONG
-from .commands import (ALIASES, COMMANDS, IRC_WORDS, Commands, chat_text, fold, room_name, same_name,
-                       split_command)
+from .commands import ALIASES, COMMANDS, Commands, chat_text, fold, room_name, same_name, split_command
+from .questions import Questions
 from .replies import Replies
-from .states import DEFAULT_HOST, DEFAULT_PORT, QUESTIONS, TRANSITIONS, WAITING, State
+from .states import QUESTIONS, TRANSITIONS, WAITING, State
 
 S = State
 END_OF_INPUT = "end-of-input"   # our PING token: the server has answered all we asked
@@ -71,14 +71,16 @@ class Exit:
     code: int
 
 
-class Session(Commands, Replies):
+class Session(Questions, Commands, Replies):
     """The client's state and the meaning of each line.
 
     Call :meth:`start` once, then :meth:`user_line`, :meth:`server_line`,
     :meth:`server_closed`, :meth:`end_of_input` or :meth:`interrupted` as
-    those happen; each returns the effects to carry out, in order.  The slash
-    commands are in :class:`~selectchat.client.commands.Commands`, the
-    server's replies in :class:`~selectchat.client.replies.Replies`.
+    those happen; each returns the effects to carry out, in order.  What a
+    typed line means is decided in :meth:`_typed`: the answer to the question
+    of the state (:class:`~selectchat.client.questions.Questions`), a slash
+    command (:class:`~selectchat.client.commands.Commands`), or a chat line.
+    The server's lines are in :class:`~selectchat.client.replies.Replies`.
     """
 
     def __init__(self, host=None, port=None, nick=None, room=None, key=None, password=None):
@@ -211,78 +213,6 @@ class Session(Commands, Replies):
             return self.say(chat_text(text))
         if text.strip():
             self._show("You are not in a room: /list shows them, /join ROOM goes to one.", "error")
-
-    def _next_step(self):
-        """Ask for what is missing; connect once host, port and nickname are known."""
-        if self.host is None:
-            self._go(S.ASK_HOST)
-        elif self.port is None:
-            self._go(S.ASK_PORT)
-        elif self.nick is None:
-            self._go(S.ASK_NICK)
-        else:
-            self._connect()
-
-    def _answer_ask_host(self, text):
-        self.host = text or DEFAULT_HOST
-        self._next_step()
-
-    def _answer_ask_port(self, text):
-        if text and not (text.isdigit() and 0 < int(text) < 65536):
-            self._show("A port is a number from 1 to 65535.", "error")
-            return self._go(S.ASK_PORT)
-        self.port = int(text) if text else DEFAULT_PORT
-        self._next_step()
-
-    def _answer_ask_nick(self, text):
-        if not text or " " in text:
-            self._show("A nickname is one word, starting with a letter.", "error")
-            return self._go(S.ASK_NICK)
-        self.nick = text
-        if self.connected and not self.registered:   # the server refused the first one
-            self._send("NICK", text)
-            self._go(S.REGISTERING)
-        else:
-            self._next_step()
-
-    def _answer_ask_password(self, text):
-        self.password = text
-        self._connect()
-
-    def _answer_ask_key(self, text):
-        if not text:            # no key: give up on that room
-            self._show(f"Not joining {self.target}.")
-            return self._settle()
-        self._join(self.target, text)
-
-    def _answer_confirm_create(self, text):
-        if fold(text) not in ("y", "yes"):
-            self._show(f"{self.target} was not made.")
-            return self._go(S.ASK_ROOM)
-        self.creating = (self.target, 0, self.target_key)
-        self._join(self.target)
-
-    def _answer_ask_room(self, text):
-        words = text.split()
-        if not words:
-            return self._go(S.ASK_ROOM)
-        name, key = words[0], (words[1] if len(words) > 1 else None)
-        if name.isdigit():
-            if not 1 <= int(name) <= len(self.rooms):
-                self._show(f"There is no room number {name} in the list.", "error")
-                return self._go(S.ASK_ROOM)
-            name = self.rooms[int(name) - 1].name
-        info = self._listed(room_name(name))
-        if info is not None:
-            return self._join_or_ask_key(info.name, key, info.private)
-        if not name.startswith("#") and fold(name) in IRC_WORDS:
-            self._show(f"{name} is an IRC command; here it is /{fold(name)} (/help lists them all).", "error")
-            return self._go(S.ASK_ROOM)
-        if len(words) > 2 or not re.fullmatch(r"#?[^\s,:\x07]{1,49}", name):
-            self._show("A room is its number in the list or one name: no spaces, commas or colons.", "error")
-            return self._go(S.ASK_ROOM)
-        self.target, self.target_key = room_name(name), key
-        self._go(S.CONFIRM_CREATE, f"There is no {self.target} in the list. Make it? (y/n) ")
 
     # --- joining, leaving, quitting ------------------------------------------------
 
