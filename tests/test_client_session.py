@@ -250,3 +250,18 @@ def test_a_broken_connection_is_said_with_its_reason():
     effects = session.server_closed("Connection reset by peer")
     assert shown(effects) == ["The server closed the connection: Connection reset by peer"]
     assert effects[-1] == Exit(1)
+
+
+def test_our_new_nick_keeps_the_prefix_length_right():
+    session = in_lobby()
+    feed(session, b":alice!alice@127.0.0.1 NICK :alexandra_the_great")
+    assert session.nick == "alexandra_the_great" and session.prefix == "alexandra_the_great!alice@127.0.0.1"
+    for line in sent(session.user_line("x" * 600)):
+        piece = irc.parse(line.decode().rstrip("\r\n")).params[1]
+        assert len(irc.format_line(session.prefix, "PRIVMSG", "#lobby", piece)) <= 512
+
+
+def test_a_part_we_did_not_ask_for_still_leads_to_the_room_question():
+    session = in_lobby()
+    effects = feed(session, b":alice!alice@127.0.0.1 PART #lobby :gone")
+    assert session.room is None and session.state is State.LISTING and sent(effects) == [b"LIST\r\n"]

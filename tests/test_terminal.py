@@ -341,7 +341,6 @@ def test_terminal_history_completion_ctrl_l_escape_paste_and_resize(rooms_server
         alice.type("\r")
         assert bob.expect("PRIVMSG").params[1] == "bobby: hi x pasted /quit"
         alice.type("draft")
-        alice.child.send(b"\x1b[2J")                        # (nothing: only the client draws)
         alice.screen.stream.feed(b"\x1b[2J\x1b[Hgarbage")    # the screen got garbled...
         alice.type("\x0c")                                  # ... Ctrl-L draws it again
         alice.wait_for(lambda: "garbage" not in alice.screen.text(), "the repaint")

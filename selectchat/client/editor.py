@@ -15,6 +15,8 @@ person), so Left, Right and Backspace move over the pair as one.
 
 import unicodedata
 
+from .commands import fold as irc_fold
+
 HISTORY_SIZE = 200
 
 
@@ -170,7 +172,7 @@ class LineEditor:
         start = self.text.rfind(" ", 0, self.cursor) + 1
         return self.text[start:self.cursor]
 
-    def complete(self, candidates, fold=str.lower):
+    def complete(self, candidates, fold=irc_fold):
         """Complete the word before the cursor from ``candidates``; return those that match.
 
         One match: the word is replaced by it (and a space follows; ``": "`` after a

@@ -146,8 +146,8 @@ class Replies:
             self._forget(message.nick)
             return self._show(f"{message.nick} left {room}{because}", "event")
         self._show(f"You left {room}.", "event")
-        if same_name(room, self.room) and self.state is State.LEAVING:
-            self._pick_room()
+        if same_name(room, self.room):
+            self._lost_room()
 
     def on_QUIT(self, message):
         self._forget(message.nick)
@@ -161,9 +161,13 @@ class Replies:
             return self._show(f"{nick} was removed from {room} by {self._by(message)} ({reason})", "event")
         self._show(f"You were removed from {room} by {self._by(message)}: {reason}", "error")
         if same_name(room, self.room):
-            self.room = None
-            if self.state is State.CHATTING:
-                self._pick_room()
+            self._lost_room()
+
+    def _lost_room(self):
+        """We are out of our room: pick another now, or once the question or JOIN in progress ends."""
+        self.room = None
+        if self.state in (State.CHATTING, State.LEAVING):
+            self._pick_room()
 
     def _forget(self, nick):
         self.members.pop(fold(nick), None)
@@ -175,7 +179,9 @@ class Replies:
             self._forget(message.nick)
             self.members[fold(new)] = new
         if self._mine(message):
-            self.nick, self.prefix = new, None
+            self.nick = new
+            if self.prefix:   # same user@host, new nick: the prefix the server adds changes length
+                self.prefix = new + self.prefix[self.prefix.index("!"):]
             self._show(f"You are now known as {new}.", "event")
         else:
             self._show(f"{message.nick} is now known as {new}", "event")
