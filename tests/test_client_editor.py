@@ -139,3 +139,11 @@ def test_wide_characters_are_placed_by_columns():
     assert row.startswith("> <") and row.endswith("語") and x <= 39
     row, x = drawn(40, "> ", "日本", 1)                    # cursor after 日: column 2 + 2
     assert row == "> 日本" and x == 4
+
+
+def test_a_huge_paste_still_shows_its_end_at_the_cursor():
+    text = "x" * 200_000 + "THE END"           # (scrolling one character at a time would take minutes)
+    row, x = drawn(40, "> ", text, len(text))
+    assert row.startswith("> <") and row.endswith("xTHE END") and x == 38
+    row, x = drawn(40, "> ", text, 3)
+    assert row == "> " + "x" * 36 + ">" and x == 5

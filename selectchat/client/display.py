@@ -30,7 +30,7 @@ import time
 import zlib
 from collections import deque
 
-from .width import fit_end, fit_start, text_width
+from .width import fit_end, fit_start, fits, text_width
 
 try:
     import termios
@@ -231,7 +231,7 @@ class TerminalDisplay(PlainDisplay):
         start = self._scroll_start(shown, room)
         marker = "<" if start else ""
         rest = shown[start:]
-        if text_width(rest) > room - len(marker):
+        if not fits(rest, room - len(marker)):
             visible = fit_start(rest, room - len(marker) - 1) + ">"
         else:
             visible = rest
@@ -242,9 +242,12 @@ class TerminalDisplay(PlainDisplay):
     def _scroll_start(self, shown, room):
         """Where the visible part starts: moved only as far as needed to keep the cursor in view."""
         cursor = min(self.cursor, len(shown))
-        if text_width(shown) <= room:
+        if fits(shown, room):
             self._scroll = 0
         self._scroll = min(self._scroll, cursor)
-        while self._scroll < cursor and text_width(shown[self._scroll:cursor]) + (1 if self._scroll else 0) > room - 1:
-            self._scroll += 1
+        if self._scroll and not fits(shown[self._scroll:cursor], room - 2):
+            # The cursor went past the right edge: show the text just before it ("<" takes a column).
+            self._scroll = cursor - len(fit_end(shown[:cursor], room - 2))
+        elif not self._scroll and not fits(shown[:cursor], room - 1):
+            self._scroll = cursor - len(fit_end(shown[:cursor], room - 2))
         return self._scroll

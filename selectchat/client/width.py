@@ -24,6 +24,16 @@ def text_width(text):
     return sum(char_width(char) for char in text)
 
 
+def fits(text, columns):
+    """Does ``text`` fit in ``columns``?  Stops counting as soon as it cannot (a long paste stays cheap)."""
+    used = 0
+    for char in text:
+        used += char_width(char)
+        if used > columns:
+            return False
+    return True
+
+
 def fit_end(text, columns):
     """The longest tail of ``text`` that fits in ``columns`` (whole characters)."""
     used, start = 0, len(text)
