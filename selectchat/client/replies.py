@@ -13,6 +13,8 @@ from .blocking import RoomInfo
 from .commands import fold, same_name
 from .states import State
 
+END_OF_INPUT = "end-of-input"   # our PING token: its PONG says the server has answered all we asked
+
 # Sentences for the numerics that refuse a JOIN.
 JOIN_REFUSED = {
     irc.ERR_CHANNELISFULL: "{room} is full.",
@@ -38,7 +40,7 @@ class Replies:
         self._send("PONG", *message.params)
 
     def on_PONG(self, message):
-        if message.params and message.params[-1] == "end-of-input":
+        if message.params and message.params[-1] == END_OF_INPUT:
             self._quit("Leaving")
 
     def on_001(self, message):          # RPL_WELCOME: registered
@@ -171,7 +173,6 @@ class Replies:
 
     def _forget(self, nick):
         self.members.pop(fold(nick), None)
-        self.operators.discard(fold(nick))
 
     def on_NICK(self, message):
         new = message.param(0)
@@ -201,7 +202,8 @@ class Replies:
         sentences = self._mode_sentences(changes, args) or ["public, no limit"]
         self._show(f"{room} is: {', '.join(sentences)}.")
 
-    def _mode_sentences(self, changes, args):
+    @staticmethod
+    def _mode_sentences(changes, args):
         sentences, sign = [], "+"
         for flag in changes:
             if flag in "+-":
@@ -214,7 +216,6 @@ class Replies:
                 sentences.append("private" if sign == "+" else "public")
             elif flag == "o" and args:
                 nick = args.pop(0)
-                (self.operators.add if sign == "+" else self.operators.discard)(fold(nick))
                 sentences.append(f"{nick} {'is' if sign == '+' else 'is no longer'} a room operator")
             else:
                 sentences.append(sign + flag)

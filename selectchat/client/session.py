@@ -22,11 +22,10 @@ from .. import protocol as irc
 from ..framing import TOO_LONG
 from .commands import ALIASES, COMMANDS, Commands, chat_text, fold, room_name, same_name, split_command
 from .questions import Questions
-from .replies import Replies
+from .replies import END_OF_INPUT, Replies
 from .states import QUESTIONS, TRANSITIONS, WAITING, State
 
 S = State
-END_OF_INPUT = "end-of-input"   # our PING token: the server has answered all we asked
 
 
 # --- effects: what the session asks the I/O part to do --------------------------
@@ -89,7 +88,6 @@ class Session(Questions, Commands, Replies):
         self.wanted = (room_name(room), key) if room else None   # a room to join once registered
         self.room = None             # the room we are in
         self.members = {}            # fold(nick) -> nick, in our room
-        self.operators = set()       # fold(nick) of the room's operators
         self.rooms = []              # the last room list, [RoomInfo]
         self.target = None           # the room of a JOIN, key question or creation in progress
         self.target_key = None       # the key to send with it
@@ -247,8 +245,7 @@ class Session(Questions, Commands, Replies):
         self._go(S.CHATTING)
 
     def _set_members(self, names):
-        self.members = {fold(n.lstrip("@+")): n.lstrip("@+") for n in names}
-        self.operators = {fold(n[1:]) for n in names if n.startswith("@")}
+        self.members = {fold(n.lstrip("@+")): n.lstrip("@+") for n in names}   # for Tab
 
     def _settle(self):
         """Back to where the person was: the room, or the room list and its question."""
@@ -261,7 +258,7 @@ class Session(Questions, Commands, Replies):
 
     def _pick_room(self):
         """Not in a room: get the rooms, then ask which one."""
-        self.room, self.members, self.operators = None, {}, set()
+        self.room, self.members = None, {}
         self._list("pick")
 
     def _list(self, why, room=None):
