@@ -24,10 +24,9 @@ import pexpect.popen_spawn
 import pyte
 import pytest
 
-from selectchat import protocol as irc
-from selectchat import terminal
+from selectchat.client import session as terminal
+from selectchat.client import terminal as terminal_client
 from selectchat.client import Client
-from selectchat.framing import TOO_LONG
 from selectchat.launch import PACKAGE_PARENT, start_server
 
 ENV = dict(os.environ, PYTHONPATH=PACKAGE_PARENT, TERM="xterm")
@@ -79,10 +78,10 @@ class Screen:
 class TerminalUser:
     """A person at a terminal running ``selectchat client``."""
 
-    def __init__(self, args, env=ENV, columns=80):
-        self.screen = Screen(columns)
+    def __init__(self, args, env=ENV, columns=80, rows=24):
+        self.screen = Screen(columns, rows)
         self.child = pexpect.spawn("bash", ["-c", WRAPPER, sys.executable, *args], env=env,
-                                   dimensions=(24, columns), timeout=TIMEOUT)
+                                   dimensions=(rows, columns), timeout=TIMEOUT)
         self.child.logfile_read = self.screen
 
     def wait_for(self, predicate, what):
@@ -104,6 +103,11 @@ class TerminalUser:
 
     def type(self, keys):
         self.child.send(keys)
+
+    def resize(self, rows, columns):
+        """Resize the window: the emulated screen, and the pseudo-terminal (SIGWINCH)."""
+        self.screen.screen.resize(rows, columns)
+        self.child.setwinsize(rows, columns)
 
     def terminal_settings(self):
         return termios.tcgetattr(self.child.child_fd)   # the master shares the terminal's settings
@@ -281,27 +285,120 @@ def test_terminal_asks_for_what_is_missing_and_hides_the_password(person, monkey
     assert code == 0 and after == before
 
 
-def test_terminal_long_typed_line_wraps_and_is_redrawn_whole(rooms_server, person):
+def test_terminal_wide_line_in_a_40x10_window_scrolls_sideways_and_messages_leave_no_stale_row(
+        rooms_server, person):
     with Client(*rooms_server.address, "bob") as bob:
         bob.join("#lobby")
-        alice = person(client_args(rooms_server, "--nick", "alice", "--room", "lobby"), columns=40)
+        alice = person(client_args(rooms_server, "--nick", "alice", "--room", "lobby"), columns=40, rows=10)
         alice.wait_cursor_row("#lobby> ")
-        long_text = "".join(f"{i:02d}x" for i in range(30))   # 90 characters: three rows at 40
-        alice.type(long_text)
-        alice.wait_cursor_row(long_text[-18:])
-        bob.say("#lobby", "interrupting")
-        alice.wait_text("<bob> interrupting")
-        alice.wait_cursor_row(long_text[-18:])
+        text = "日本語のテキスト" * 4 + "end"                  # 64 + 3 columns: wider than the window
+        alice.type(text)
+        alice.wait_for(lambda: alice.screen.cursor_row().endswith("トend"), "the end of the typed line")
+        for i in range(12):                                 # more messages than the window has rows
+            bob.say("#lobby", f"message {i}")
+        alice.wait_text("<bob> message 11")
+        alice.wait_for(lambda: alice.screen.cursor_row().endswith("トend"), "the line redrawn")
         rows = alice.screen.rows()
-        assert "".join(rows[alice.screen.screen.cursor.y - 2:alice.screen.screen.cursor.y + 1]) \
-            == "#lobby> " + long_text
-        assert sum("00x01x" in row for row in rows) == 1       # no stale copy above the message
-        alice.type("\x7f" * 20)                                # Backspace, back onto the row above
-        shorter = "#lobby> " + long_text[:-20]
-        alice.wait_cursor_row(shorter[40:])
-        assert alice.screen.rows()[alice.screen.screen.cursor.y + 1] == ""
+        assert alice.screen.screen.cursor.y == 9                      # the typed line: the last row only
+        assert sum("日本語" in row or "テキスト" in row for row in rows) == 1   # no stale copy above
+        assert any(row.endswith("<bob> message 10") for row in rows)  # the messages stay visible
+        assert alice.screen.cursor_row().startswith("#lobby> <")       # scrolled, marked
+        alice.type("\x01")                                  # Ctrl-A: the start shows
+        alice.wait_for(lambda: alice.screen.cursor_row().startswith("#lobby> 日本語"), "the line's start")
+        alice.type("\x05\x15")                              # Ctrl-E, Ctrl-U: the row empties, nothing else
+        alice.wait_cursor_row("#lobby> ")
+        assert any(row.endswith("<bob> message 11") for row in alice.screen.rows())
+        alice.type("short\r")
+        assert bob.expect("PRIVMSG").params[1] == "short"
+        alice.type(text + "\r")                             # sent whole
+        assert bob.expect("PRIVMSG").params[1] == text
+
+
+def test_terminal_history_completion_ctrl_l_escape_paste_and_resize(rooms_server, person):
+    with Client(*rooms_server.address, "bob") as bob, Client(*rooms_server.address, "bobby") as bobby:
+        bob.join("#lobby")
+        alice = person(client_args(rooms_server, "--nick", "alice", "--room", "lobby"), columns=60)
+        alice.wait_cursor_row("#lobby> ")
+        bobby.join("#lobby")
+        alice.wait_text("bobby joined #lobby")
+        alice.type("first line\r")
+        alice.type("second line\r")
+        assert [bob.expect("PRIVMSG").params[1] for _ in range(2)] == ["first line", "second line"]
+        alice.type("\x1b[A\x1b[A")                          # Up, Up: the older line
+        alice.wait_cursor_row("#lobby> first line")
+        alice.type("\x1b[B")
+        alice.wait_cursor_row("#lobby> second line")
+        alice.type("\x15bo\t")                              # two nicks start with "bo": both shown
+        alice.wait_text("bob  bobby")
+        alice.type("by\t")
+        alice.wait_cursor_row("#lobby> bobby:")
+        alice.type("hi \x1b")                               # a bare Escape ...
+        time.sleep(0.2)
+        alice.type("x")                                     # ... does not swallow the next key
+        alice.wait_cursor_row("#lobby> bobby: hi x")
+        alice.type("\x1b[200~ pasted\r/quit\x1b[201~")      # a paste never runs a command
+        alice.wait_cursor_row("#lobby> bobby: hi x pasted /quit")
         alice.type("\r")
-        assert bob.expect("PRIVMSG").params[1] == long_text[:-20]
+        assert bob.expect("PRIVMSG").params[1] == "bobby: hi x pasted /quit"
+        alice.type("draft")
+        alice.screen.stream.feed(b"\x1b[2J\x1b[Hgarbage")    # the screen got garbled...
+        alice.type("\x0c")                                  # ... Ctrl-L draws it again
+        alice.wait_for(lambda: "garbage" not in alice.screen.text(), "the repaint")
+        assert "<bob> " not in alice.screen.text()          # (only our own lines were said)
+        assert any(row.endswith("<alice> bobby: hi x pasted /quit") for row in alice.screen.rows())
+        alice.wait_cursor_row("#lobby> draft")
+        alice.type("y" * 40)
+        alice.resize(24, 30)                                # SIGWINCH: redrawn to the new width
+        alice.wait_for(lambda: alice.screen.cursor_row().startswith("#lobby> <"), "the narrower line")
+        assert all(len(row) <= 30 for row in alice.screen.rows())
+        alice.type("\r")
+        assert bob.expect("PRIVMSG").params[1] == "draft" + "y" * 40
+
+
+def test_terminal_room_question_refuses_irc_commands_and_475_asks_the_key_masked(rooms_server, person):
+    with Client(*rooms_server.address, "bob") as bob:
+        bob.join("#lobby")
+        alice = person(client_args(rooms_server, "--nick", "alice"))
+        alice.wait_text("Which room?")
+        alice.type("LIST\r")                                # what the server's welcome says to type
+        alice.wait_text("LIST is an IRC command; here it is /list")
+        alice.type("JOIN #lobby\r")
+        alice.wait_text("JOIN is an IRC command; here it is /join")
+        alice.type("/help\r")                               # commands work at the question
+        alice.wait_text("/kick NICK [REASON]")
+        alice.type("/join #staff\r")                        # listed as private: the key, masked
+        alice.wait_cursor_row("#staff is private. Its key:")
+        alice.type("s3cret")
+        alice.wait_cursor_row("#staff is private. Its key: ******")
+        alice.type("\r")
+        alice.wait_cursor_row("#staff> ")
+        assert "s3cret" not in alice.screen.text()
+        alice.type("\x1b[A")                                # the key is not in the history either
+        time.sleep(0.3)
+        alice.wait_cursor_row("#staff> /join #staff")
+        alice.type("\x15/quit\r")
+        code, before, after = alice.finish()
+    assert code == 0 and after == before
+
+
+def test_terminal_475_for_a_room_never_listed_asks_for_the_key(person):
+    with start_server("--room", "lobby") as server, Client(*server.address, "op") as op:
+        op.join("#lobby")
+        alice = person(client_args(server, "--nick", "alice", "--room", "lobby"))
+        alice.wait_cursor_row("#lobby> ")
+        server.console("create hidden 3 sesame")              # made after alice saw any list
+        alice.type("/join hidden\r")
+        alice.wait_text("#hidden is private.")
+        alice.wait_cursor_row("#hidden is private. Its key:")
+        alice.type("sesame")
+        alice.wait_cursor_row("#hidden is private. Its key: ******")
+        alice.type("\r")
+        alice.wait_cursor_row("#hidden> ")
+        assert "sesame" not in alice.screen.text()
+        assert op.expect("PART").params[0] == "#lobby"       # one room at a time
+        alice.type("/quit\r")
+        code, before, after = alice.finish()
+    assert code == 0 and after == before
 
 
 # --- a client whose stdin is a pipe --------------------------------------------------
@@ -419,13 +516,18 @@ def test_pipe_refusals_are_sentences_and_the_client_stays(scripted):
         alice.wait_text("Nickname:")
         alice.line("alice")
         alice.wait_text("Which room?")
-        alice.line("nowhere")                                    # 403: no client rooms here
+        alice.line("nowhere")                                    # not listed: asked first
+        alice.wait_text("There is no #nowhere in the list. Make it? (y/n)")
+        alice.line("y")                                          # 403: no client rooms here
         alice.wait_text("There is no room called #nowhere")
+        alice.line("LIST")                                       # never a room called #LIST
+        alice.wait_text("LIST is an IRC command; here it is /list")
         alice.line("staff")                                      # private: the key is asked
         alice.wait_text("#staff is private. Its key:")
-        alice.line("wrong")                                      # 475
+        alice.line("wrong")                                      # 475: asked again
         alice.wait_text("that key is not the right one.")
-        alice.line("staff s3cret")
+        alice.wait_text("#staff is private. Its key:", count=2)
+        alice.line("s3cret")
         alice.wait_text("You are in #staff.")
         alice.line("/join #lobby")                               # switch rooms
         alice.wait_text("You are in #lobby.")
@@ -433,9 +535,10 @@ def test_pipe_refusals_are_sentences_and_the_client_stays(scripted):
         alice.line("/who")
         alice.wait_text("In #lobby: bob, alice.")
         alice.line("/join staff")                                # known to be private: key asked
-        alice.wait_text("#staff is private. Its key:", count=2)
+        alice.wait_text("#staff is private. Its key:", count=3)
         alice.line("wrong")
         alice.wait_text("that key is not the right one.", count=2)
+        alice.line("")                                           # no key: stay
         alice.wait_text("You are still in #lobby.")
         alice.line("/nick bob")                                  # 433 once registered: stays
         alice.wait_text("You are still alice.")
@@ -519,71 +622,6 @@ def test_pipe_password_from_the_environment(scripted, monkeypatch):
     assert "NOT_SET_ANYWHERE is not set" in missing.text()
 
 
-# --- the session alone: lines in, effects out (no sockets, no terminal) ----------------
-
-def shown(effects):
-    return [e.text for e in effects if isinstance(e, terminal.Show)]
-
-
-def sent(effects):
-    return [e.data for e in effects if isinstance(e, terminal.Send)]
-
-
-def registered_session(**kwargs):
-    session = terminal.Session("127.0.0.1", 6667, "alice", **kwargs)
-    effects = session.start()
-    assert isinstance(effects[1], terminal.Connect) and sent(effects)[0] == b"NICK alice\r\n"
-    session.server_line(b":srv 001 alice :Welcome")
-    return session, session.server_line(b":srv 376 alice :End of /MOTD command.")
-
-
-def test_session_typed_lines_wait_for_the_reply_they_depend_on():
-    session, effects = registered_session()
-    assert sent(effects) == [b"LIST\r\n"]
-    assert session.user_line("lobby") == [] and session.user_line("hi") == []   # waiting for the list
-    effects = session.server_line(b":srv 323 alice :End of /LIST")
-    assert sent(effects) == [b"JOIN #lobby\r\n"]                  # "hi" still waits: for the JOIN
-    session.server_line(b":alice!a@h JOIN #lobby")
-    session.server_line(b":srv 353 alice = #lobby :@alice")
-    effects = session.server_line(b":srv 366 alice #lobby :End of /NAMES list")
-    assert sent(effects) == [b"PRIVMSG #lobby hi\r\n"]
-
-
-def test_session_refused_join_lists_the_rooms_again():
-    session, _ = registered_session(room="#small")
-    effects = session.server_line(b":srv 471 alice #small :Cannot join room (+l) - room is full (1 max)")
-    assert shown(effects) == ["#small is full."] and sent(effects) == [b"LIST\r\n"]
-    effects = session.server_line(TOO_LONG) + session.server_line(b"")        # both ignored
-    assert effects == []
-
-
-def test_session_long_text_goes_as_several_messages_cut_between_characters():
-    session, _ = registered_session(room="#lobby")
-    session.server_line(b":srv 366 alice #lobby :End of /NAMES list")
-    text = "é" * 500                                              # 1000 bytes of UTF-8
-    lines = sent(session.user_line(text))
-    assert len(lines) == 3 and all(len(line) <= 512 for line in lines)
-    assert "".join(irc.parse(line.decode().rstrip("\r\n")).params[1] for line in lines) == text
-
-
-def test_session_ping_is_answered_and_ctrl_c_quits():
-    session, _ = registered_session()
-    assert sent(session.server_line(b"PING :srv")) == [b"PONG srv\r\n"]
-    effects = session.interrupted()
-    assert sent(effects) == [b"QUIT Interrupted\r\n"] and effects[-1] == terminal.Exit(0)
-
-
-def test_session_end_of_input_quits_once_the_server_has_answered():
-    session, _ = registered_session(room="#lobby")
-    session.server_line(b":srv 366 alice #lobby :End of /NAMES list")
-    assert sent(session.user_line("/who")) == [b"NAMES #lobby\r\n"]
-    assert sent(session.end_of_input()) == [b"PING end-of-input\r\n"]      # not yet QUIT
-    assert shown(session.server_line(b":srv 353 alice = #lobby :alice bob")) == []
-    assert shown(session.server_line(b":srv 366 alice #lobby :End")) == ["In #lobby: alice, bob."]
-    effects = session.server_line(b":srv PONG srv end-of-input")
-    assert sent(effects) == [b"QUIT Leaving\r\n"] and effects[-1] == terminal.Exit(0)
-
-
 # --- the loop, in this process: one select() over the keyboard and the socket ----------
 
 class Records:
@@ -599,12 +637,12 @@ class Records:
 def test_one_select_watches_keyboard_and_socket_and_reports_to_an_observer(rooms_server):
     import io
 
-    from selectchat.term_display import PlainDisplay
+    from selectchat.client.display import PlainDisplay
 
     keyboard_end, typing_end = os.pipe()
     out, observer = io.StringIO(), Records()
     session = terminal.Session(rooms_server.host, rooms_server.port, "alice", room="lobby")
-    client = terminal.TerminalClient(session, PlainDisplay(out), observer=observer, stdin_fd=keyboard_end)
+    client = terminal_client.TerminalClient(session, PlainDisplay(out), observer=observer, stdin_fd=keyboard_end)
     client.loop.call_later(TIMEOUT, lambda: client.apply([terminal.Exit(99)]))   # a bound, if all fails
     try:
         os.write(typing_end, b"hello\n/who\n")
@@ -624,11 +662,16 @@ def test_one_select_watches_keyboard_and_socket_and_reports_to_an_observer(rooms
     assert any(fields["ready_write"] for kind, fields in observer.records if kind == "select")
 
 
-def test_session_refused_switch_keeps_the_room_and_its_prompt():
-    session, _ = registered_session(room="#lobby")
-    session.server_line(b":srv 366 alice #lobby :End of /NAMES list")
-    assert sent(session.user_line("/join #staff")) == [b"JOIN #staff\r\n"]
-    effects = session.server_line(b":srv 475 alice #staff :Cannot join room (+k) - wrong key")
-    assert shown(effects) == ["#staff is private: it needs a key (/join #staff KEY).", "You are still in #lobby."]
-    assert effects[-1] == terminal.Prompt("#lobby> ") and session.room == "#lobby"
-    assert sent(session.user_line("still here")) == [b"PRIVMSG #lobby :still here\r\n"]
+def test_pipe_room_key_from_the_environment_never_the_command_line(rooms_server, scripted):
+    refused = scripted(client_args(rooms_server, "--nick", "eve", "--room", "staff", "--key", "s3cret"))
+    assert refused.finish() == 2 and "unrecognized arguments: --key" in refused.text()
+    alice = scripted(client_args(rooms_server, "--nick", "alice", "--room", "staff"),
+                     env=dict(ENV, SELECTCHAT_KEY="s3cret"))
+    alice.wait_text("You are in #staff.")
+    no_key = scripted(client_args(rooms_server, "--nick", "bob", "--room", "staff"))
+    no_key.wait_text("#staff is private. Its key:")          # 475: asked, not told to retype it
+    no_key.line("s3cret")
+    no_key.wait_text("You are in #staff.")
+    for user in (alice, no_key):
+        user.child.sendeof()
+        assert user.finish() == 0

@@ -2,7 +2,7 @@
 
 This client is the instrument, not the lesson: it blocks, with timeouts, so
 that a script reads top to bottom.  (The full-duplex terminal client, one
-``select()`` over the keyboard and the socket, is :mod:`selectchat.terminal`.)
+``select()`` over the keyboard and the socket, is :mod:`selectchat.client.terminal`.)
 
 Example::
 
@@ -19,9 +19,9 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from . import protocol as irc
-from .framing import TOO_LONG, LineBuffer
-from .protocol import format_line
+from .. import protocol as irc
+from ..framing import TOO_LONG, LineBuffer
+from ..protocol import format_line
 
 # Numerics that answer a JOIN with "no", and a plain sentence for each.
 JOIN_REFUSALS = {
