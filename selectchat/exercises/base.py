@@ -24,7 +24,8 @@ class Exercise:
     ``in_child(function, args, report)`` runs in the child with the student's function;
     it raises :class:`Wrong` or returns (correct).  For a server, it reports ``ready``
     and serves; then ``in_parent(child)`` (in the notebook) drives it over sockets and
-    returns None (correct) or a sentence saying what went wrong.
+    returns None (correct) or a sentence saying what went wrong ("not done" if the
+    placeholder is still there).
     """
     name: str                                  # the function the student writes
     in_child: Callable
@@ -32,6 +33,7 @@ class Exercise:
     time_limit: float = 15.0                   # seconds for the whole check
     hang: str = "it was still running when the check gave up: a call that blocks, or a loop that never ends"
     prelude: str = PRELUDE
+    runner: Optional[Callable] = None          # (label, source) -> problem or None, for special set-ups
 
 
 # --- talking to a student's server ------------------------------------------------------
