@@ -3,8 +3,10 @@
 The notebooks keep every idea they teach in plain sight, in their own cells;
 this module holds only the scaffolding a lesson should not have to repeat:
 
-* :func:`check` prints a friendly verdict on an exercise (and never raises,
-  so "Run All" goes on past an exercise the student has not done yet);
+* :func:`check` prints a friendly verdict on a prediction or a small function
+  (and never raises, so "Run All" goes on past an exercise not done yet);
+  :func:`verify` runs the code exercises in a child process, :func:`hint`
+  shows tiered hints (both from :mod:`selectchat.exercises`);
 * :func:`wait_until` polls a condition for a bounded time, instead of a
   ``time.sleep()`` that is too short on a busy JupyterHub and too long
   everywhere else;
@@ -19,26 +21,29 @@ more: their stdin is a pipe from the kernel, so they exit with it.
 import threading
 import time
 
+from selectchat.exercises import hint, verify   # noqa: F401  (the notebooks import them from here)
+
 UNANSWERED = ...   # the placeholder an exercise starts with: ``answer = ...``
 
 
-def check(label, answer, expected, hint=""):
-    """Say whether ``answer`` is right; return True, False, or None (not answered yet).
+def check(label, answer, expected):
+    """Say whether ``answer`` is right; return True, False, or None (not done yet).
 
     ``expected`` is either the right value, or a function that takes the
     answer and returns True when it is right (it may also raise
-    ``AssertionError`` with a message for the student).  A student's
-    function that still raises ``NotImplementedError`` counts as not
-    answered yet.
+    ``AssertionError`` with a sentence for the student: what went wrong,
+    never the answer).  Exercises where the student writes a loop or a
+    server use :func:`selectchat.exercises.verify` instead, which runs the
+    code in a child process.
     """
     if answer is UNANSWERED:
-        print(f"Exercise {label}: not answered yet -- replace the ... above and run both cells again.")
+        print(f"Exercise {label}: not done yet -- replace the ... above, run that cell, then this one.")
         return None
     try:
         ok = expected(answer) if callable(expected) else answer == expected
         reason = ""
     except NotImplementedError:
-        print(f"Exercise {label}: not answered yet -- your function still raises NotImplementedError.")
+        print(f"Exercise {label}: not done yet -- your function still raises NotImplementedError.")
         return None
     except AssertionError as error:
         ok, reason = False, str(error)
@@ -47,9 +52,8 @@ def check(label, answer, expected, hint=""):
     if ok:
         print(f"Exercise {label}: correct.")
         return True
-    print(f"Exercise {label}: not quite{' (' + reason + ')' if reason else ''}.")
-    if hint:
-        print(f"  Hint: {hint}")
+    print(f"Exercise {label}: not yet{': ' + reason if reason else ''}.")
+    print(f"  Stuck? hint({label!r}) shows a hint; call it again for the next one.")
     return False
 
 

@@ -5,9 +5,9 @@ Each notebook is executed once, headless, with nbclient and the ``python3`` kern
 ``jupyter lab`` gives a student), a per-cell timeout, and the kernel's working directory in
 ``notebooks/``.  Into that run we add cells, none removed or changed:
 
-* after each exercise's check cell, the hidden answer (the ```python block in the
-  "Show the answer" cell) and the check again: the committed placeholder must say "not
-  answered yet", the answer must say "correct";
+* after each exercise's check cell, the reference answer (``tests/notebook_answers/LABEL.py``,
+  kept out of the notebooks students open) and the check again: the committed placeholder
+  must say "not done yet", the answer must say "correct";
 * at the end, a cell that prints facts about the figures (lanes of each timeline), which
   we compare with what the scenario put in it.
 
@@ -54,8 +54,10 @@ FACTS = {
               "clients": 3, "dropped": [e["reason"] for e in trace.of("close") if "SendQ" in e["reason"]]}""",
 }
 
-ANSWER_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
-CHECK_LABEL = re.compile(r"""check\(\s*["']([\d.]+)["']""")
+ANSWERS = ROOT / "tests" / "notebook_answers"
+# Notebooks with an exercise in which the student writes the loop of the lesson (checked by verify()).
+LIVE_CODE = {"02", "05", "06", "07", "08"}
+CHECK_LABEL = re.compile(r"""(?:check|verify)\(\s*["']([\d.]+)["']""")
 
 
 @pytest.fixture(autouse=True)
@@ -97,22 +99,20 @@ def pngs(nb):
 
 
 def exercises(nb):
-    """[(label, exercise cell index, check cell index, answer code)] in order."""
+    """[(label, exercise cell index, check cell index, reference answer code)] in order."""
     found, exercise = [], None
     for index, cell in enumerate(nb.cells):
         if "exercise" in cell.metadata.get("tags", []):
             exercise = index
         elif cell.cell_type == "code" and exercise is not None and CHECK_LABEL.search(cell.source):
-            answer = next(ANSWER_BLOCK.search(later.source).group(1)
-                          for later in nb.cells[index + 1:]
-                          if later.cell_type == "markdown" and "<details>" in later.source)
-            found.append((CHECK_LABEL.search(cell.source).group(1), exercise, index, answer))
+            label = CHECK_LABEL.search(cell.source).group(1)
+            found.append((label, exercise, index, (ANSWERS / f"{label}.py").read_text()))
             exercise = None
     return found
 
 
 def with_answers_and_facts(nb, facts):
-    """A copy of ``nb`` with, after each check cell, the hidden answer and the check again;
+    """A copy of ``nb`` with, after each check cell, the reference answer and the check again;
     and a last cell printing ``NBFACTS {json}``. Returns (copy, [(label, first, second)])."""
     copy = nbformat.from_dict(json.loads(json.dumps(nb)))
     added, checks = 0, []
@@ -164,6 +164,11 @@ def test_shape_of_a_lesson(path):
     assert len(set(labels)) == len(labels), f"{path.name}: exercise labels repeat: {labels}"
     tagged = sum("exercise" in c.metadata.get("tags", []) for c in nb.cells)
     assert tagged == len(found), f"{path.name}: {tagged} exercise cells but {len(found)} with a check and an answer"
+    if key(path) in LIVE_CODE:   # the student writes the code of the lesson, checked live
+        assert any("verify(" in nb.cells[check].source for _, _, check, _ in found), \
+            f"{path.name}: no exercise checked with verify() (code run in a child process)"
+    answers_here = [index for index, cell in enumerate(nb.cells) if "<details>" in cell.source]
+    assert not answers_here, f"{path.name}: cells {answers_here} hold answers; they live in tests/notebook_answers/"
     source = "\n".join(cell.source for cell in nb.cells)
     assert not re.search(r"127\.0\.0\.1[\"']?,\s*[1-9]\d*\)|--port[\"']?,?\s*[\"']?[1-9]", source), \
         f"{path.name}: a fixed port (use port 0)"
@@ -184,10 +189,10 @@ def test_notebook_runs_top_to_bottom(path):
     took = time.monotonic() - started
 
     for label, placeholder, answered in checks:
-        assert f"Exercise {label}: not answered yet" in text_of(placeholder), \
+        assert f"Exercise {label}: not done yet" in text_of(placeholder), \
             f"{path.name}, exercise {label}: the committed placeholder was not recognised: {text_of(placeholder)!r}"
         assert f"Exercise {label}: correct." in text_of(answered), \
-            f"{path.name}, exercise {label}: the hidden answer does not pass: {text_of(answered)!r}"
+            f"{path.name}, exercise {label}: the reference answer does not pass: {text_of(answered)!r}"
 
     images = pngs(copy)
     assert len(images) == FIGURES[key(path)], f"{path.name}: {len(images)} figures"

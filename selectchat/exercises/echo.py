@@ -1,0 +1,185 @@
+"""Notebook 2: ``wait_readable`` (one select() call with a timeout) and the echo loop."""
+
+import socket
+import threading
+import time
+
+from .base import SPIN_LIMIT, Exercise, Wrong, closed_by_peer, connect, cpu_while_idle, receive
+
+
+# --- 2.1 wait_readable(sock, timeout) ---------------------------------------------------
+
+
+def _timed(function, *args):
+    started = time.monotonic()
+    result = function(*args)
+    return result, time.monotonic() - started
+
+
+def _must_be_bool(result):
+    if not isinstance(result, bool):
+        raise Wrong(f"your function returned {result!r}, a {type(result).__name__}: "
+                    "it should return True or False")
+
+
+def wait_readable_in_child(wait_readable, args, report):
+    left, right = socket.socketpair()
+    left.setblocking(False)
+    result, took = _timed(wait_readable, left, 0.3)
+    _must_be_bool(result)
+    if result:
+        raise Wrong("nothing had been sent yet, but your function said readable")
+    if took < 0.25:
+        raise Wrong(f"nothing arrived and the timeout was 0.3 s, but your function gave up after {took:.2f} s: "
+                    "it does not wait for the timeout")
+    if took > 0.9:
+        raise Wrong(f"nothing arrived and the timeout was 0.3 s, but your function returned only after {took:.2f} s")
+    if left.gettimeout() != 0.0:
+        raise Wrong("your function changed the socket's timeout or blocking mode: the caller's socket "
+                    "must come back as it was")
+
+    threading.Timer(0.2, right.send, args=(b"x",)).start()
+    result, took = _timed(wait_readable, left, 5.0)
+    _must_be_bool(result)
+    if not result:
+        raise Wrong("a byte arrived while your function waited, but it said not readable")
+    if took > 1.5:
+        raise Wrong(f"a byte arrived after 0.2 s, but your function returned only after {took:.2f} s: "
+                    "it should return as soon as the socket is readable")
+    try:
+        still_there = left.recv(1, socket.MSG_PEEK)
+    except BlockingIOError:
+        still_there = b""
+    if still_there != b"x":
+        raise Wrong("your function consumed the byte that was waiting: after it returns, "
+                    "the caller's recv() must still find it")
+    result, took = _timed(wait_readable, left, 0)
+    if result is not True or took > 0.2:
+        raise Wrong("with a byte already waiting and timeout 0, your function did not answer True at once")
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.setblocking(False)
+        if wait_readable(listener, 0.1) is not False:
+            raise Wrong("a listening socket with no connection waiting: your function said readable")
+        caller = socket.create_connection(listener.getsockname())
+        try:
+            result = wait_readable(listener, 2.0)
+        except OSError as error:
+            raise Wrong(f"on a listening socket with a connection waiting, your function raised "
+                        f"{type(error).__name__}: {error}") from None
+        caller.close()
+        if result is not True:
+            raise Wrong("a connection was waiting to be accepted, but your function said the listening "
+                        "socket is not readable")
+    left.recv(1)
+    right.close()
+    if wait_readable(left, 2.0) is not True:
+        raise Wrong("the peer closed the connection (EOF), but your function said not readable")
+
+
+WAIT_READABLE = Exercise("wait_readable", wait_readable_in_child, time_limit=6,
+                         hang="it was still running after 6 s: when nothing arrives, it must give up "
+                              "after `timeout` seconds")
+
+
+# --- 2.4 echo_server(listener) ----------------------------------------------------------
+
+
+def echo_server_in_child(echo_server, args, report):
+    listener = socket.create_server(("127.0.0.1", 0))
+    report("ready", port=listener.getsockname()[1])
+    echo_server(listener)
+    report("returned")
+
+
+def _echoes(sock, data, timeout=2.0):
+    sock.sendall(data)
+    return receive(sock, len(data), timeout) == data
+
+
+def echo_server_in_parent(child):
+    """Drive the student's echo server; return None if it behaved, else what went wrong."""
+    ready = child.message(10)
+    if ready is None or ready.get("event") != "ready":
+        return _ended(child, ready, "before serving anyone")
+    port = ready["port"]
+    threads_at_start = child.threads()
+    used = cpu_while_idle(child)
+    if not child.running():
+        return _ended(child, None, "before anyone connected")
+    if used > SPIN_LIMIT:
+        return (f"with nobody connected, your server used {used:.2f} s of CPU in 0.5 s: "
+                "it keeps checking instead of waiting")
+    sockets = []
+    try:
+        silent = connect(port)
+        sockets.append(silent)
+        crowd = [connect(port) for _ in range(5)]
+        sockets += crowd
+        time.sleep(0.1)
+        lines = [f"hello from client {n}\n".encode() for n in range(len(crowd))]
+        for sock, line in zip(crowd, lines):
+            sock.sendall(line)
+        deadline = time.monotonic() + 2.0
+        answered = sum(receive(sock, len(line), max(0.05, deadline - time.monotonic())) == line
+                       for sock, line in zip(crowd, lines))
+        if answered < len(crowd):
+            if not child.running():
+                return _ended(child, None, "while five clients talked")
+            return (f"one client was connected but silent, and five others each sent a line: only {answered} "
+                    "of the five got their line back within 2 s")
+        threads = child.threads()
+        if threads > threads_at_start:
+            return (f"your server ran {threads - threads_at_start} more thread(s) with six clients connected: "
+                    "this exercise is one thread that waits in select()")
+
+        staller = connect(port)
+        sockets.append(staller)
+        staller.sendall(b"half a li")               # ... and stalls, mid-line
+        time.sleep(0.1)
+        if not _echoes(crowd[0], b"are you still there?\n", timeout=1.5):
+            return ("a client sent half a line and stalled; meanwhile another client's line "
+                    "got no echo: your server waited for the rest of the stalled line")
+        staller.sendall(b"ne\n")
+        if receive(staller, len(b"half a line\n"), 2.0) != b"half a line\n":
+            return "a client sent a line in two pieces, and did not get the whole line back"
+
+        leaver = crowd.pop()
+        leaver.close()                               # disconnects
+        time.sleep(0.2)
+        if not child.running():
+            return _ended(child, None, "when a client disconnected")
+        used = cpu_while_idle(child)
+        if used > SPIN_LIMIT:
+            return (f"after a client disconnected, your server used {used:.2f} s of CPU in 0.5 s while "
+                    "nobody talked: it keeps reacting to the closed connection")
+        newcomer = connect(port)
+        sockets.append(newcomer)
+        if not _echoes(newcomer, b"I just arrived\n") or not _echoes(crowd[1], b"me too\n"):
+            return "after a client disconnected, your server stopped answering the other clients"
+
+        crowd[2].shutdown(socket.SHUT_WR)            # "I am done": EOF at the server
+        if not closed_by_peer(crowd[2], 2.0):
+            return ("a client closed its side of the connection, and your server did not close "
+                    "its own side within 2 s")
+        return None
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _ended(child, message, when):
+    """A sentence for a server that stopped serving (returned, raised, or never started)."""
+    while message is None or message.get("event") not in ("verdict", None):
+        message = child.message(1.0) or {"event": None}
+    if message.get("event") == "verdict" and message.get("outcome") == "not done":
+        return "not done"
+    if message.get("event") == "verdict" and message.get("outcome") == "wrong":
+        return f"your server stopped {when}: {message['message']}"
+    if child.running():
+        return "your server did not start serving within 10 s"
+    printed = child.printed(300)
+    return f"your server stopped {when}" + (f"; it printed: {printed}" if printed else "")
+
+
+ECHO_SERVER = Exercise("echo_server", echo_server_in_child, echo_server_in_parent, time_limit=30)

@@ -1,0 +1,3 @@
+def wait_readable(sock, timeout):
+    readable, _, _ = select.select([sock], [], [], timeout)
+    return bool(readable)

@@ -1,0 +1,2 @@
+erin = Client(*server.address, "erin")
+erin_names = erin.join("#staff", "s3cret")

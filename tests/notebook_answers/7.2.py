@@ -1,0 +1,9 @@
+def split_lines(pending, data, max_line=512):
+    pending += data
+    lines = []
+    while (end := pending.find(b"\n")) >= 0:
+        line = bytes(pending[:end]).removesuffix(b"\r")
+        del pending[:end + 1]
+        lines.append(line if len(line) <= max_line else None)
+    del pending[max_line + 1:]      # an overlong line: keep just enough to know it is too long
+    return lines

@@ -1,0 +1,15 @@
+# expect: did not close its own side
+def echo_server(listener):
+    watched = [listener]
+    while True:
+        readable, _, _ = select.select(watched, [], [])
+        for sock in readable:
+            if sock is listener:
+                conn, _ = listener.accept()
+                watched.append(conn)
+                continue
+            data = sock.recv(4096)
+            if data:
+                sock.sendall(data)
+            else:
+                watched.remove(sock)

@@ -1,0 +1,10 @@
+# expect: came out with its \r
+def split_lines(pending, data, max_line=512):
+    pending += data
+    lines = []
+    while (end := pending.find(b"\n")) >= 0:
+        line = bytes(pending[:end])
+        del pending[:end + 1]
+        lines.append(line if len(line) <= max_line else None)
+    del pending[max_line + 1:]
+    return lines

@@ -1,0 +1,3 @@
+# expect: chose select(), which cannot watch
+def choose_backend(available, highest_fd):
+    return "select"
