@@ -75,7 +75,6 @@ class Server:
         self._clock_second, self._clock_text = None, ""
         self._stopping = False
         self.listener = None
-        self._burst = None      # the trace's message event being gathered (see _trace_event)
 
     # --- start and stop ---------------------------------------------------------
 
@@ -146,7 +145,6 @@ class Server:
         self._queue(to, parts)
 
     def _queue(self, to, parts):
-        self._trace_burst()  # before queueing records anything else: the trace keeps its order
         if parts:
             data = b"".join(parts)
             for conn in to:
@@ -154,44 +152,12 @@ class Server:
 
     def note_event(self, event):
         self.record_log(event.kind, event.text)
-        if self.observer:
-            self._trace_event(event)
+        if self.observer:   # (the Recorder gathers a burst of messages into one event)
+            self.observer.record("app", event=event.kind, text=event.text, **event.fields)
         if event.kind in ("register", "nick"):  # name the descriptor after its user
             user = self.chat.nicks.get(irc_lower(event.fields.get("nick") or event.fields.get("new")))
             if user is not None:
                 self.loop.relabel(user.conn.sock, user.nick)
-
-    # --- the trace's view of the chat -----------------------------------------
-
-    def _trace_event(self, event):
-        """Record a chat event -- but a burst of messages as one event.
-
-        A client that floods a room sends hundreds of lines per recv(); one
-        trace event per line would cost the traced server a good part of
-        what relaying the line costs.  So messages in a row from one sender
-        to one room become one ``message`` event with a ``count``, recorded
-        when the burst ends: the trace follows the loop's steps (one recv,
-        one burst, one send per member), and a typed line is a burst of one.
-        """
-        burst = self._burst
-        if (burst is not None and event.kind == "message" and event.fields["sender"] == burst["sender"]
-                and event.fields["room"] == burst["room"]):
-            burst["count"] += 1
-            burst["bytes"] += event.fields["bytes"]
-            return
-        self._trace_burst()
-        fields = {"event": event.kind, "text": event.text, **event.fields}
-        if event.kind == "message":
-            fields["count"] = 1
-            self._burst = fields
-        else:
-            self.observer.record("app", **fields)
-
-    def _trace_burst(self):
-        """Record the burst of messages in hand, if any."""
-        if self._burst is not None:
-            self.observer.record("app", **self._burst)
-            self._burst = None
 
     def record_log(self, kind, text):
         line = f"{self._clock()} {kind:<12} {text}"
