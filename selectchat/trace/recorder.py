@@ -82,32 +82,32 @@ class Recorder:
     def record(self, kind, **fields):
         """Note one event.  Called on the loop's hot path: keep it cheap."""
         if kind == "app" and fields.get("event") == "message":
+            burst = self._burst
+            if (burst is not None and burst[2].get("sender") == fields.get("sender")
+                    and burst[2].get("room") == fields.get("room")):
+                burst[2]["count"] += 1   # one more line of the burst in hand (see _gather)
+                burst[2]["bytes"] += fields.get("bytes", 0)
+                return
             return self._gather(fields)
         if self._burst is not None:
             self._end_burst()
         self._keep((_now(), kind, fields))
 
     def _gather(self, fields):
-        """Messages in a row from one sender to one room become one event.
+        """Start a burst: messages in a row from one sender to one room become one event.
 
         A client that floods a room sends hundreds of lines per recv(); one
         event per line would cost the traced server a good part of what
         relaying a line costs.  So the burst is one ``message`` event with a
-        ``count`` (and the ``bytes`` of all its lines), recorded before any
-        other event -- with the time of its last line: the trace follows
-        the loop's steps (one recv, one burst, one send per member), and a
-        typed line is a burst of one.
+        ``count`` and the ``bytes`` of all its lines, stamped with the time
+        of its first line and recorded before any other event: the trace
+        follows the loop's steps (one recv, one burst, one send per member),
+        and a typed line is a burst of one.
         """
-        burst = self._burst
-        if burst is not None:
-            gathered = burst[2]
-            if gathered.get("sender") == fields.get("sender") and gathered.get("room") == fields.get("room"):
-                gathered["count"] += 1
-                gathered["bytes"] = gathered.get("bytes", 0) + fields.get("bytes", 0)
-                self._burst = (_now(), "app", gathered)
-                return
+        if self._burst is not None:   # another sender or room: the burst in hand is over
             self._end_burst()
         fields.setdefault("count", 1)
+        fields.setdefault("bytes", 0)
         self._burst = (_now(), "app", fields)
 
     def _end_burst(self):
