@@ -21,11 +21,14 @@ numbered ``FD_SETSIZE`` (1024) or more, ``poll``/``epoll`` can.
 
 Instrumentation sits beside the loop: give it an *observer* (anything with a
 ``record(kind, **fields)`` method, see :mod:`selectchat.trace`) and it reports
-each ``select()`` call -- with the sets it was asked to watch, which is how a
-change of interest shows -- and each descriptor added, renamed or removed.
-Without one (``observer=None``, the default) the only cost is an ``if`` per pass.
+each ``select()`` call -- its pass number, the sets it was asked to watch,
+which is how a change of interest shows -- each descriptor added, renamed or
+removed, each timer run, and each handler call that held the loop
+``SLOW_HANDLER`` seconds or more.  Without one (``observer=None``, the
+default) the only cost is an ``if`` per pass and per handler.
 """
 
+import functools
 import heapq
 import itertools
 import select
@@ -33,6 +36,7 @@ import selectors
 import time
 
 FD_SETSIZE = 1024  # select() cannot watch descriptors numbered this or more
+SLOW_HANDLER = 0.001  # a traced handler call this long (seconds) or longer is recorded
 BACKENDS = ("select", "poll", "epoll")
 
 
@@ -70,6 +74,7 @@ class EventLoop:
         self._timers = []      # a heap of (when, sequence number, Timer)
         self._sequence = itertools.count()
         self._running = False
+        self.passes = 0        # run_once() calls so far: a trace numbers its select events by it
         self._selector = None
         if backend == "poll":
             self._selector = selectors.PollSelector()
@@ -86,7 +91,8 @@ class EventLoop:
         self.handlers[fd] = handler
         self.labels[fd] = label or f"fd {fd}"
         if self.observer:
-            self.observer.record("register", fd=fd, label=self.labels[fd], read=read, write=write)
+            self.observer.record("register", fd=fd, label=self.labels[fd], read=read, write=write,
+                                 handler=type(handler).__name__)
         self._set_interest(fd, read, write)
 
     def modify(self, fileobj, read=True, write=False):
@@ -147,6 +153,7 @@ class EventLoop:
 
     def call_every(self, interval, callback):
         """Call ``callback()`` every ``interval`` seconds until the loop stops."""
+        @functools.wraps(callback)   # a trace names the timer after its callback
         def again():
             callback()
             self.call_every(interval, callback)
@@ -164,7 +171,15 @@ class EventLoop:
         while self._timers and self._timers[0][0] <= now:
             _, _, timer = heapq.heappop(self._timers)
             if not timer.cancelled:
-                timer.callback()
+                self._run_timer(timer)
+
+    def _run_timer(self, timer):
+        if not self.observer:
+            return timer.callback()
+        began = time.monotonic()
+        timer.callback()
+        self.observer.record("timer", callback=getattr(timer.callback, "__qualname__", "timer"),
+                             late=began - timer.when, took=time.monotonic() - began)
 
     # --- running ---------------------------------------------------------------
 
@@ -182,6 +197,7 @@ class EventLoop:
         next_timer = self._seconds_to_next_timer()
         if timeout is None or (next_timer is not None and next_timer < timeout):
             timeout = next_timer
+        self.passes += 1
         if self.observer:
             began = self.time()
         readable, writable = self._wait(timeout)
@@ -190,12 +206,22 @@ class EventLoop:
         for fd in readable:
             handler = self.handlers.get(fd)
             if handler is not None:  # an earlier handler may have closed it
-                handler.handle_read()
+                self._call(handler.handle_read, fd)
         for fd in writable:
             handler = self.handlers.get(fd)
             if handler is not None and fd in self.writers:
-                handler.handle_write()
+                self._call(handler.handle_write, fd)
         self._run_due_timers()
+
+    def _call(self, method, fd):
+        """Call a handler; traced, note it if it held the loop long (a stall to see)."""
+        if not self.observer:
+            return method()
+        began = time.monotonic()
+        method()
+        took = time.monotonic() - began
+        if took >= SLOW_HANDLER:
+            self.observer.record("slow", fd=fd, call=method.__name__, took=took)
 
     def _wait(self, timeout):
         """Block until a watched descriptor is ready or ``timeout`` passes."""
@@ -215,7 +241,8 @@ class EventLoop:
 
     def _record_select(self, began, timeout, readable, writable):
         ended = self.time()
-        self.observer.record("select", began=began, blocked=ended - began, timeout=timeout,
+        number = {"pass": self.passes}   # ("pass" is a Python keyword: it cannot be a pass= argument)
+        self.observer.record("select", **number, began=began, blocked=ended - began, timeout=timeout,
                              backend=self.backend, read=sorted(self.readers), write=sorted(self.writers),
                              ready_read=sorted(readable), ready_write=sorted(writable))
 
