@@ -271,15 +271,17 @@ class Connection:
     # --- reading ---------------------------------------------------------------
 
     def handle_read(self):
+        observer = self.server.observer
         try:
             data = self.sock.recv(RECV_SIZE)
-        except BlockingIOError:
-            return  # a spurious wake-up: nothing to read after all
+        except BlockingIOError:  # a spurious wake-up: nothing to read after all
+            if observer:
+                observer.record("eagain", fd=self.fd, call="recv")
+            return
         except OSError as error:  # e.g. ECONNRESET: the peer vanished
             return self.close(f"read error: {os.strerror(error.errno) if error.errno else error}")
-        observer = self.server.observer
-        if observer:
-            observer.record("recv", fd=self.fd, bytes=len(data))
+        if observer:   # (lines: how many this read completes, one per line feed)
+            observer.record("recv", fd=self.fd, bytes=len(data), lines=data.count(b"\n"))
         if not data:
             return self.close("connection closed by peer")
         if self.closing:
@@ -307,7 +309,9 @@ class Connection:
     def handle_write(self):
         try:
             sent = self.sock.send(self.outbuf)
-        except BlockingIOError:
+        except BlockingIOError:  # the kernel's buffer filled since select() said writable
+            if self.server.observer:
+                self.server.observer.record("eagain", fd=self.fd, call="send", asked=len(self.outbuf))
             return
         except OSError as error:  # EPIPE, ECONNRESET: the peer is gone
             return self.close(f"write error: {os.strerror(error.errno) if error.errno else error}")
