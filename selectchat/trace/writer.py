@@ -21,7 +21,10 @@ import signal
 import sys
 
 FORMAT = "selectchat-trace"
-VERSION = 2   # 2: one `message` event per burst of lines (its `count`); no `interest` events
+# 2: one `message` event per burst of lines (its `count`); no `interest` events.
+# 3: a pass number on `select`; `handler` on `register`; `lines` on `recv`;
+#    `timer`, `slow` and `eagain` events (what the step-through view shows).
+VERSION = 3
 
 
 def to_dict(event, start):
@@ -73,15 +76,15 @@ def _ints(values):
 
 def _select_line(t, start, f):
     timeout = f["timeout"]
-    return ('{"t":%.6f,"kind":"select","began":%.6f,"blocked":%.6f,"timeout":%s,"backend":%s,'
+    return ('{"t":%.6f,"kind":"select","pass":%d,"began":%.6f,"blocked":%.6f,"timeout":%s,"backend":%s,'
             '"read":[%s],"write":[%s],"ready_read":[%s],"ready_write":[%s]}'
-            % (t, f["began"] - start, f["blocked"], "null" if timeout is None else "%.6f" % timeout,
+            % (t, f["pass"], f["began"] - start, f["blocked"], "null" if timeout is None else "%.6f" % timeout,
                _QUOTE(f["backend"]), _ints(f["read"]), _ints(f["write"]), _ints(f["ready_read"]),
                _ints(f["ready_write"])))
 
 
 def _recv_line(t, start, f):
-    return '{"t":%.6f,"kind":"recv","fd":%d,"bytes":%d}' % (t, f["fd"], f["bytes"])
+    return '{"t":%.6f,"kind":"recv","fd":%d,"bytes":%d,"lines":%d}' % (t, f["fd"], f["bytes"], f["lines"])
 
 
 def _send_line(t, start, f):
@@ -90,7 +93,7 @@ def _send_line(t, start, f):
 
 # kind -> (its line, how many fields the event must have to be written that way:
 # the loop's select, the server's recv and send, as docs/trace-format.md lists them)
-_LINE_OF = {"select": (_select_line, 8), "recv": (_recv_line, 2), "send": (_send_line, 3)}
+_LINE_OF = {"select": (_select_line, 9), "recv": (_recv_line, 3), "send": (_send_line, 3)}
 
 
 def write_from_pipe(path, start):
