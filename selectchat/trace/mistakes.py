@@ -25,7 +25,7 @@ what a person would notice (a fifth of a second; a spin of 50 passes) and
 nothing in a healthy server's trace.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .passes import passes
 
@@ -42,11 +42,13 @@ class Mistake:
     label: str           # its name then
     advice: str          # one sentence a student can act on
     detail: str          # what the trace shows
-    count: int = 1       # how many times (passes, reads, calls) it showed
+    count: int = 1       # how many passes, reads or calls showed it
+    times: int = 1       # how many separate times it happened (the first is described)
 
     def __str__(self):
         where = f"fd {self.fd} ({self.label})" if self.fd is not None else "the loop"
-        return f"{self.kind} at {self.t:.3f} s on {where}: {self.detail}. {self.advice}"
+        again = f" (and {self.times - 1} more time{'s' if self.times > 2 else ''})" if self.times > 1 else ""
+        return f"{self.kind} at {self.t:.3f} s on {where}{again}: {self.detail}. {self.advice}"
 
 
 def find_mistakes(trace, *, spin=50, slow=0.2, near_fd_setsize=64):
@@ -59,7 +61,20 @@ def find_mistakes(trace, *, spin=50, slow=0.2, near_fd_setsize=64):
     found = passes(trace)
     mistakes = (_busy_loops(found, spin) + _ignored_eofs(found) + _long_passes(found, slow)
                 + _near_fd_setsize(trace, found, near_fd_setsize))
-    return sorted(mistakes, key=lambda m: m.t)
+    return _once_each(sorted(mistakes, key=lambda m: m.t))
+
+
+def _once_each(mistakes):
+    """One mistake per kind and descriptor: the first, counting the times it happened."""
+    first = {}
+    for mistake in mistakes:
+        key = (mistake.kind, mistake.fd)
+        if key in first:
+            earlier = first[key]
+            first[key] = replace(earlier, count=earlier.count + mistake.count, times=earlier.times + 1)
+        else:
+            first[key] = mistake
+    return list(first.values())
 
 
 def format_mistakes(mistakes):
@@ -193,14 +208,15 @@ def _what_ran(p):
 
 def _near_fd_setsize(trace, found, margin):
     """select() watched a descriptor numbered FD_SETSIZE - ``margin`` or more (poll/epoll have no such limit)."""
-    for p in found:
-        if p.select.get("backend", trace.header.get("backend")) not in (None, "select"):
-            continue
-        watched = p.select["read"] + p.select["write"]
-        if watched and max(watched) >= FD_SETSIZE - margin:
-            fd = max(watched)
-            return [Mistake("near FD_SETSIZE", p.woke, fd, p.labels.get(fd, f"fd {fd}"),
-                            f"select() cannot watch a descriptor numbered {FD_SETSIZE} or more: cap the number "
-                            f"of clients, or use poll/epoll (selectchat server --backend poll).",
-                            f"select() watched descriptor {fd}, {FD_SETSIZE - fd} below FD_SETSIZE ({FD_SETSIZE})")]
-    return []
+    near = [p for p in found if p.select.get("backend", trace.header.get("backend")) in (None, "select")
+            and max(p.select["read"] + p.select["write"], default=-1) >= FD_SETSIZE - margin]
+    if not near:
+        return []
+    first = near[0]
+    fd = max(first.select["read"] + first.select["write"])
+    highest = max(max(p.select["read"] + p.select["write"]) for p in near)
+    return [Mistake("near FD_SETSIZE", first.woke, fd, first.labels.get(fd, f"fd {fd}"),
+                    f"select() cannot watch a descriptor numbered {FD_SETSIZE} or more: cap the number "
+                    f"of clients, or use poll/epoll (selectchat server --backend poll).",
+                    f"select() watched descriptor {fd}, {FD_SETSIZE - fd} below FD_SETSIZE ({FD_SETSIZE}); "
+                    f"{highest} at most, in {len(near)} calls", len(near))]

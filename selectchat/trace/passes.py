@@ -53,9 +53,8 @@ class Pass:
         return [e for e in self.events if e.get("fd") == fd]
 
     def did_io(self):
-        """Did any handler move bytes or connections in this pass (an empty read counts as none)?"""
-        return any(e["kind"] == "accept" or (e["kind"] == "recv" and e["bytes"])
-                   or (e["kind"] == "send" and e["asked"]) for e in self.events)
+        """Did a handler accept, read (an empty read too: that is how EOF is read) or send something?"""
+        return any(e["kind"] in ("accept", "recv") or (e["kind"] == "send" and e["asked"]) for e in self.events)
 
 
 def passes(trace):
