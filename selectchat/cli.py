@@ -18,7 +18,7 @@ from .net.loop import BACKENDS, FD_SETSIZE
 SUBCOMMANDS = {
     "server": ("selectchat.cli", "run the chat server (one select() loop)"),
     "client": ("selectchat.client.terminal", "chat from a terminal (one select() over keyboard and socket)"),
-    "trace": ("selectchat.trace_cli", "summarise, plot or export a trace of the event loop"),
+    "trace": ("selectchat.trace.cli", "summarise, plot or export a trace of the event loop"),
     "bench": ("selectchat.bench", "measure a server (this one or any IRC server) under load"),
     "labs": ("selectchat.grading", "list, release and grade the labs (see docs/labs.md)"),
 }

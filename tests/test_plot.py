@@ -57,7 +57,7 @@ def assert_png(path_or_bytes, minimum=10_000):
 
 
 def test_timeline_has_one_labelled_lane_per_descriptor(trace, tmp_path):
-    from selectchat.plot import timeline
+    from selectchat.trace.plot import timeline
 
     figure = timeline(trace)
     out = tmp_path / "timeline.png"
@@ -77,7 +77,7 @@ def test_timeline_has_one_labelled_lane_per_descriptor(trace, tmp_path):
 
 
 def test_write_interest_spans_the_select_calls_that_watched_for_writing():
-    from selectchat.plot import _write_interest
+    from selectchat.trace.plot import _write_interest
 
     trace = Trace({}, [select(1.0, 1.5, []), select(2.0, 2.1, [7]), {"t": 2.15, "kind": "send", "fd": 7},
                        select(2.2, 2.3, [7, 8]), select(2.4, 3.0, [8]), select(3.1, 3.2, [])])
@@ -88,7 +88,7 @@ def test_write_interest_spans_the_select_calls_that_watched_for_writing():
 
 
 def test_timeline_window_and_drawing_into_a_given_axes(trace):
-    from selectchat.plot import timeline
+    from selectchat.trace.plot import timeline
 
     accepts = trace.of("accept")
     start, end = accepts[0]["t"] - 0.001, accepts[-1]["t"] + 0.001
@@ -102,7 +102,7 @@ def test_timeline_window_and_drawing_into_a_given_axes(trace):
 
 
 def test_utilisation_ready_and_latency_plots_render(trace, tmp_path):
-    from selectchat.plot import latency, ready_histogram, utilisation
+    from selectchat.trace.plot import latency, ready_histogram, utilisation
 
     figure = utilisation(trace, bins=20)
     (ax,) = figure.axes
@@ -139,7 +139,7 @@ def test_trace_plot_command_writes_each_kind(trace, trace_path, tmp_path):
 
 
 def test_importing_plot_needs_no_display_and_no_pyplot():
-    code = ("import sys, selectchat.plot, selectchat.trace_cli; "
+    code = ("import sys, selectchat.trace.plot, selectchat.trace.cli; "
             "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'")
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "MPLBACKEND", "WAYLAND_DISPLAY")}
     env["PYTHONPATH"] = PACKAGE_PARENT
@@ -150,7 +150,7 @@ def test_importing_plot_needs_no_display_and_no_pyplot():
 def test_a_zoom_inside_a_busy_stretch_still_shows_it_and_the_write_band():
     """No select() call returns inside the window: the loop lane and the band
     come from the calls on either side of it."""
-    from selectchat.plot import timeline
+    from selectchat.trace.plot import timeline
 
     trace = Trace({"labels": {7: "alice"}},
                   [select(0.0, 1.0, [7]), {"t": 2.0, "kind": "send", "fd": 7, "asked": 100, "sent": 100},

@@ -36,12 +36,14 @@ class CountingClient:
         self.sock = socket.create_connection(address, timeout=5)
         self.local = "%s:%d" % self.sock.getsockname()[:2]   # the server's accept event names this peer
         self.sent = 0
+        self.lines = 0
         self.received = bytearray()
 
     def send(self, line):
         data = line.encode() + b"\r\n"
         self.sock.sendall(data)
         self.sent += len(data)
+        self.lines += 1
 
     def read_until(self, predicate, timeout=5.0):
         """Read until ``predicate(all bytes received so far)``; fail after ``timeout``."""
@@ -115,6 +117,8 @@ def test_the_trace_of_a_session_matches_what_happened(session):
     trace = load(path)
     assert trace.header["format"] == FORMAT and trace.header["version"] == VERSION
     assert trace.header["backend"] == "select" and trace.complete
+    numbers = [e["pass"] for e in trace.of("select")]   # (version 3) every pass, in order, none missing
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
 
     accepts = trace.of("accept")
     assert len(accepts) == N_CLIENTS
@@ -128,6 +132,7 @@ def test_the_trace_of_a_session_matches_what_happened(session):
         recvs = [e for e in trace.of("recv") if e["fd"] == fd]
         sends = [e for e in trace.of("send") if e["fd"] == fd]
         assert sum(e["bytes"] for e in recvs) == client.sent
+        assert sum(e["lines"] for e in recvs) == client.lines   # (version 3) the lines each read completed
         assert sum(e["sent"] for e in sends) == len(client.received)
         assert all(0 < e["sent"] <= e["asked"] for e in sends)
         assert recvs[-1]["bytes"] == 0   # the client's EOF after QUIT

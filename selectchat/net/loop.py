@@ -28,11 +28,14 @@ numbered ``FD_SETSIZE`` (1024) or more, ``poll``/``epoll`` can.
 
 Instrumentation sits beside the loop: give it an *observer* (anything with a
 ``record(kind, **fields)`` method, see :mod:`selectchat.trace`) and it reports
-each ``select()`` call -- with the sets it was asked to watch, which is how a
-change of interest shows -- and each descriptor added, renamed or removed.
-Without one (``observer=None``, the default) the only cost is an ``if`` per pass.
+each ``select()`` call -- its pass number, the sets it was asked to watch,
+which is how a change of interest shows -- each descriptor added, renamed or
+removed, each timer run, and each handler call that held the loop
+``SLOW_HANDLER`` seconds or more.  Without one (``observer=None``, the
+default) the only cost is an ``if`` per pass and per handler.
 """
 
+import functools
 import heapq
 import itertools
 import select
@@ -40,6 +43,7 @@ import selectors
 import time
 
 FD_SETSIZE = 1024  # select() cannot watch descriptors numbered this or more
+SLOW_HANDLER = 0.001  # a traced handler call this long (seconds) or longer is recorded
 BACKENDS = ("select", "poll", "epoll")
 
 
@@ -92,6 +96,7 @@ class EventLoop:
         self._soon = []        # callbacks to run at the end of this pass
         self._sequence = itertools.count()
         self._running = False
+        self.passes = 0        # run_once() calls so far: a trace numbers its select events by it
         self._selector = None
         if backend == "poll":
             self._selector = selectors.PollSelector()
@@ -108,7 +113,8 @@ class EventLoop:
         self.handlers[fd] = handler
         self.labels[fd] = label or f"fd {fd}"
         if self.observer:
-            self.observer.record("register", fd=fd, label=self.labels[fd], read=read, write=write)
+            self.observer.record("register", fd=fd, label=self.labels[fd], read=read, write=write,
+                                 handler=type(handler).__name__)
         self._set_interest(fd, read, write)
 
     def modify(self, fileobj, read=True, write=False):
@@ -171,6 +177,7 @@ class EventLoop:
         """Call ``callback()`` every ``interval`` seconds until cancelled."""
         every = Every()
 
+        @functools.wraps(callback)  # a trace names the timer after its callback
         def again():
             every.timer = self.call_later(interval, again)
             callback()
@@ -199,8 +206,13 @@ class EventLoop:
         now = self.time()
         while self._timers and self._timers[0][0] <= now:
             _, _, timer = heapq.heappop(self._timers)
-            if not timer.cancelled:
-                self._call(timer.callback, timer)
+            if timer.cancelled:
+                continue
+            began = time.monotonic()
+            self._call(timer.callback, timer)
+            if self.observer:
+                self.observer.record("timer", callback=getattr(timer.callback, "__qualname__", "timer"),
+                                     late=began - timer.when, took=time.monotonic() - began)
 
     def _run_soon(self):
         # Only those queued so far: what they queue waits for the next pass.
@@ -208,8 +220,12 @@ class EventLoop:
         for callback in soon:
             self._call(callback, callback)
 
-    def _call(self, method, handler):
-        """Call ``method()``; an exception goes to ``handler.handle_error``."""
+    def _call(self, method, handler, fd=None):
+        """Call ``method()``; an exception goes to ``handler.handle_error``.
+
+        Traced, a call that held the loop long is noted: a stall to see.
+        """
+        began = time.monotonic() if self.observer else 0.0
         try:
             method()
         except Exception as error:
@@ -217,6 +233,10 @@ class EventLoop:
             if handle_error is None:
                 raise
             handle_error(error)
+        if self.observer and fd is not None:
+            took = time.monotonic() - began
+            if took >= SLOW_HANDLER:
+                self.observer.record("slow", fd=fd, call=method.__name__, took=took)
 
     # --- running ---------------------------------------------------------------
 
@@ -234,6 +254,7 @@ class EventLoop:
         next_timer = self._seconds_to_next_timer()
         if timeout is None or (next_timer is not None and next_timer < timeout):
             timeout = next_timer
+        self.passes += 1
         if self.observer:
             began = self.time()
         readable, writable = self._wait(timeout)
@@ -243,11 +264,11 @@ class EventLoop:
         for fd in readable:
             handler = self.handlers.get(fd)
             if handler is not None:  # an earlier handler may have closed it
-                self._call(handler.handle_read, handler)
+                self._call(handler.handle_read, handler, fd)
         for fd in writable:
             handler = self.handlers.get(fd)
             if handler is not None and fd in self.writers:
-                self._call(handler.handle_write, handler)
+                self._call(handler.handle_write, handler, fd)
         self._run_due_timers()
         self._run_soon()
 
@@ -269,7 +290,8 @@ class EventLoop:
 
     def _record_select(self, began, timeout, readable, writable):
         ended = self.now
-        self.observer.record("select", began=began, blocked=ended - began, timeout=timeout,
+        number = {"pass": self.passes}   # ("pass" is a Python keyword: it cannot be a pass= argument)
+        self.observer.record("select", **number, began=began, blocked=ended - began, timeout=timeout,
                              backend=self.backend, read=sorted(self.readers), write=sorted(self.writers),
                              ready_read=sorted(readable), ready_write=sorted(writable))
 

@@ -84,15 +84,17 @@ class Stream:
     # --- reading ---------------------------------------------------------------
 
     def handle_read(self):
+        observer = self.loop.observer
         try:
             data = self.sock.recv(RECV_SIZE)
-        except BlockingIOError:
-            return  # a spurious wake-up: nothing to read after all
+        except BlockingIOError:  # a spurious wake-up: nothing to read after all
+            if observer:
+                observer.record("eagain", fd=self.fd, call="recv")
+            return
         except OSError as error:  # e.g. ECONNRESET: the peer vanished, nobody to send to
             return self.abort(f"read error: {_describe(error)}")
-        observer = self.loop.observer
-        if observer:
-            observer.record("recv", fd=self.fd, bytes=len(data))
+        if observer:  # (lines: how many this read completes, one per line feed)
+            observer.record("recv", fd=self.fd, bytes=len(data), lines=data.count(b"\n"))
         if not data:
             return self._at_eof()
         if self.state is State.OPEN:
@@ -136,7 +138,9 @@ class Stream:
     def handle_write(self):
         try:
             sent = self.sock.send(self.outbuf)
-        except BlockingIOError:
+        except BlockingIOError:  # the kernel's buffer filled since select() said writable
+            if self.loop.observer:
+                self.loop.observer.record("eagain", fd=self.fd, call="send", asked=len(self.outbuf))
             return
         except OSError as error:  # EPIPE, ECONNRESET: the peer is gone
             return self.abort(f"write error: {_describe(error)}")

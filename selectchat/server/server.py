@@ -47,7 +47,6 @@ class Server:
         self.listener = Listener(self)
         self.exit_code = 0
         self._stopping = False
-        self._burst = None   # the trace's message event being gathered (see _trace_event)
 
     # --- start and stop ---------------------------------------------------------
 
@@ -142,8 +141,6 @@ class Server:
         self._deliver(to, parts, origin)
 
     def _deliver(self, to, parts, origin):
-        if self._burst is not None:
-            self._trace_burst()  # before the sends record anything: the trace keeps its order
         if not parts:
             return
         data = b"".join(parts)
@@ -153,8 +150,8 @@ class Server:
 
     def note_event(self, event):
         self.log.write(event.kind, event.text)
-        if self.observer:
-            self._trace_event(event)
+        if self.observer:  # (the Recorder gathers a burst of messages into one event)
+            self.observer.record("app", event=event.kind, text=event.text, **event.fields())
         if type(event) in (Registered, NickChanged):  # name the descriptor after its user
             user = self.chat.find_user(event.nick if type(event) is Registered else event.new)
             if user is not None:
@@ -186,35 +183,6 @@ class Server:
         for line in traceback.format_exception(error):
             for part in line.rstrip("\n").split("\n"):
                 self.log.write("traceback", part)
-
-    # --- the trace's view of the chat -----------------------------------------
-
-    def _trace_event(self, event):
-        """Record a chat event -- but a burst of messages as one event.
-
-        A client that floods a room sends hundreds of lines per recv(); one
-        trace event per line would cost the traced server a good part of
-        what relaying the line costs.  So messages in a row from one sender
-        to one room become one ``message`` event with a ``count``, recorded
-        when the burst ends.
-        """
-        burst = self._burst
-        if event.kind == "message":
-            if burst is not None and event.sender == burst["sender"] and event.room == burst["room"]:
-                burst["count"] += 1
-                burst["bytes"] += event.bytes
-                return
-            self._trace_burst()
-            self._burst = {"event": "message", "text": event.text, **event.fields(), "count": 1}
-        else:
-            self._trace_burst()
-            self.observer.record("app", event=event.kind, text=event.text, **event.fields())
-
-    def _trace_burst(self):
-        """Record the burst of messages in hand, if any."""
-        if self._burst is not None:
-            self.observer.record("app", **self._burst)
-            self._burst = None
 
 
 def _allow_descriptors(wanted):

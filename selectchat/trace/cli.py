@@ -7,7 +7,9 @@ import json
 import os
 import sys
 
-from .trace import TraceError, load, summarize, to_chrome
+from .export import to_chrome
+from .reading import TraceError, load
+from .summary import summarize
 
 EPILOG = """\
 examples:

@@ -3,21 +3,28 @@
 :class:`selectchat.trace.Recorder` keeps events as ``(time, kind, fields)``
 tuples.  Turning them into JSON costs a few microseconds each -- a good part
 of what the server spends relaying a message -- so by default it is done
-here, in a child process of its own::
+here, in a child process of its own, started by its path::
 
-    python -S -m selectchat.trace_writer FILE START
+    python -I -S .../selectchat/trace/writer.py FILE START
 
-reads length-prefixed :mod:`marshal` frames (each a batch of events) on
+It reads length-prefixed :mod:`marshal` frames (each a batch of events) on
 stdin until EOF and appends them to FILE, one JSON object per line, times
-counted from the monotonic time START.  This module imports only what that
-needs, so the child starts quickly.  ``docs/trace-format.md`` says what the
-lines hold.
+counted from the monotonic time START.  Run by path, not with ``-m``, so
+that it imports neither the ``selectchat`` package nor site-packages: it
+starts quickly and needs nothing but this file.  (So: no relative imports
+here.)  ``docs/trace-format.md`` says what the lines hold.
 """
 
 import json
 import marshal
 import signal
 import sys
+
+FORMAT = "selectchat-trace"
+# 2: one `message` event per burst of lines (its `count`); no `interest` events.
+# 3: a pass number on `select`; `handler` on `register`; `lines` on `recv`;
+#    `timer`, `slow` and `eagain` events (what the step-through view shows).
+VERSION = 3
 
 
 def to_dict(event, start):
@@ -33,23 +40,8 @@ def to_dict(event, start):
     return record
 
 
-def _fields_encoder():
-    """A function: a flat dict -> its JSON text.
-
-    ``json.dumps()`` sets up an encoder for each call, which costs more than
-    encoding a small dict; the json module's C encoder, set up once, does
-    not.  (Without the C accelerator: the plain, slower way.)
-    """
-    try:
-        encode = json.encoder.c_make_encoder(None, str, json.encoder.encode_basestring_ascii, None,
-                                             ":", ",", False, False, True)
-        return lambda fields: "".join(encode(fields, 0))
-    except (AttributeError, TypeError):
-        return json.JSONEncoder(separators=(",", ":"), default=str).encode
-
-
+# One encoder for every line, set up once: json.dumps() would build a new one per call.
 _ENCODE = json.JSONEncoder(separators=(",", ":"), default=str).encode
-_ENCODE_FIELDS = _fields_encoder()
 _QUOTE = json.encoder.encode_basestring_ascii
 
 
@@ -64,7 +56,7 @@ def write_json(batch, start, file):
         elif kind == "select" or not fields:   # times to convert inside, or nothing to add
             lines.append(_ENCODE(to_dict(event, start)))
         else:                                # the rest: no dict copy
-            lines.append(f'{{"t":{t - start:.6f},"kind":{_QUOTE(kind)},{_ENCODE_FIELDS(fields)[1:]}')
+            lines.append(f'{{"t":{t - start:.6f},"kind":{_QUOTE(kind)},{_ENCODE(fields)[1:]}')
     file.write("\n".join(lines) + "\n")
     file.flush()
 
@@ -84,23 +76,24 @@ def _ints(values):
 
 def _select_line(t, start, f):
     timeout = f["timeout"]
-    return ('{"t":%.6f,"kind":"select","began":%.6f,"blocked":%.6f,"timeout":%s,"backend":%s,'
+    return ('{"t":%.6f,"kind":"select","pass":%d,"began":%.6f,"blocked":%.6f,"timeout":%s,"backend":%s,'
             '"read":[%s],"write":[%s],"ready_read":[%s],"ready_write":[%s]}'
-            % (t, f["began"] - start, f["blocked"], "null" if timeout is None else "%.6f" % timeout,
+            % (t, f["pass"], f["began"] - start, f["blocked"], "null" if timeout is None else "%.6f" % timeout,
                _QUOTE(f["backend"]), _ints(f["read"]), _ints(f["write"]), _ints(f["ready_read"]),
                _ints(f["ready_write"])))
 
 
 def _recv_line(t, start, f):
-    return '{"t":%.6f,"kind":"recv","fd":%d,"bytes":%d}' % (t, f["fd"], f["bytes"])
+    return '{"t":%.6f,"kind":"recv","fd":%d,"bytes":%d,"lines":%d}' % (t, f["fd"], f["bytes"], f["lines"])
 
 
 def _send_line(t, start, f):
     return '{"t":%.6f,"kind":"send","fd":%d,"asked":%d,"sent":%d}' % (t, f["fd"], f["asked"], f["sent"])
 
 
-# kind -> (its line, how many fields the event must have to be written that way)
-_LINE_OF = {"select": (_select_line, 8), "recv": (_recv_line, 2), "send": (_send_line, 3)}
+# kind -> (its line, how many fields the event must have to be written that way:
+# the loop's select, the server's recv and send, as docs/trace-format.md lists them)
+_LINE_OF = {"select": (_select_line, 9), "recv": (_recv_line, 3), "send": (_send_line, 3)}
 
 
 def write_from_pipe(path, start):
@@ -118,5 +111,5 @@ def write_from_pipe(path, start):
 
 if __name__ == "__main__":   # started by selectchat.trace.Recorder; not for people
     if len(sys.argv) != 3:
-        sys.exit("usage: python -m selectchat.trace_writer FILE START  (batches of events on stdin)")
+        sys.exit("usage: python -I -S writer.py FILE START  (batches of events on stdin)")
     write_from_pipe(sys.argv[1], float(sys.argv[2]))

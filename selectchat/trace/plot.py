@@ -23,8 +23,8 @@ from collections import defaultdict
 
 from matplotlib.figure import Figure
 
-from .trace import lane_labels, latencies, ready_sizes, utilisation_bins
-from .trace import utilisation as utilisation_summary
+from .analyses import lane_labels, latencies, ready_sizes, utilisation_bins
+from .analyses import utilisation as utilisation_summary
 
 # Okabe & Ito's palette: distinguishable with colour blindness and on a washed-out projector.
 BLOCKED = "#BBBBBB"
