@@ -51,7 +51,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from selectchat.client import Client  # noqa: E402
 from selectchat.launch import start_server  # noqa: E402
-from selectchat.loop import EventLoop  # noqa: E402
+from selectchat.net.loop import EventLoop  # noqa: E402
 
 PATTERN = b" PRIVMSG #bench "
 

@@ -2,7 +2,7 @@
 
 A benchmark client must not be the bottleneck, so this one is built like a
 server: every connection is non-blocking and registered with one event loop
-(:class:`selectchat.loop.EventLoop`, on epoll where there is one: an idle
+(:class:`selectchat.net.loop.EventLoop`, on epoll where there is one: an idle
 test holds more than the 1024 descriptors ``select()`` can watch).  The
 work per received chunk is a few calls into C, whatever the chunk holds:
 
@@ -33,8 +33,8 @@ import sys
 import time
 from array import array
 
-from .loop import EventLoop
-from .protocol import ProtocolError, format_line, parse
+from .net.loop import EventLoop
+from .irc import ProtocolError, format_line, parse
 
 RECV_SIZE = 256 * 1024     # read big chunks: fewer calls per delivered byte
 MARK = b"~~~~"             # starts every stamp: "~~~~0000123456~"

@@ -14,7 +14,7 @@ import pytest
 
 from selectchat.client import Client, JoinRefused
 from selectchat.launch import start_server
-from selectchat.loop import BACKENDS, FD_SETSIZE, EventLoop
+from selectchat.net.loop import BACKENDS, FD_SETSIZE, EventLoop
 
 pytestmark = pytest.mark.parametrize("backend", BACKENDS)
 

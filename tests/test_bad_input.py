@@ -15,9 +15,9 @@ import time
 import pytest
 
 from selectchat.client import Client, RegistrationFailed
-from selectchat.framing import TOO_LONG, LineBuffer
+from selectchat.net.framing import TOO_LONG, LineBuffer
 from selectchat.launch import start_server
-from selectchat.protocol import parse
+from selectchat.irc import parse
 
 ROOM = "#r"
 _fresh_names = itertools.count()

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from selectchat import protocol as irc
+from selectchat import irc
 from selectchat.client import Client, JoinRefused, RegistrationFailed, RoomInfo
 from selectchat.launch import start_server
 

@@ -7,7 +7,7 @@ connection is reported with its reason -- never swallowed.
 import socket
 
 from selectchat.client.terminal import ServerLink
-from selectchat.loop import EventLoop
+from selectchat.net.loop import EventLoop
 
 
 class Link:

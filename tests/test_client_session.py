@@ -6,11 +6,11 @@ path a person (or a clumsy script) takes, and checks what would be sent and show
 
 import pytest
 
-from selectchat import protocol as irc
+from selectchat import irc
 from selectchat.client.commands import fold, split_command, split_text
 from selectchat.client.session import Connect, Exit, Prompt, Send, Session, Show
 from selectchat.client.states import TRANSITIONS, State
-from selectchat.framing import TOO_LONG
+from selectchat.net.framing import TOO_LONG
 
 LIST_LOBBY_STAFF = [b":srv 322 alice #lobby 1 :[+l 5] chat here", b":srv 322 alice #staff 0 :[+kl 3]",
                     b":srv 323 alice :End of /LIST"]

@@ -9,7 +9,7 @@ shape; RFC 2812 section 5 is the older list.)
 Two things make them stricter than a client would be:
 
 * the lines are parsed here by a few lines of code of our own, not by
-  ``selectchat.protocol``, so a bug there cannot hide a bug in the server;
+  ``selectchat.irc``, so a bug there cannot hide a bug in the server;
 * every line read is checked for the framing rules: at most 512 bytes with
   its ``\\r\\n``, no stray ``\\r`` or ``\\n`` inside, valid UTF-8, no empty
   middle parameter.

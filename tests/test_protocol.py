@@ -2,8 +2,8 @@
 
 import pytest
 
-from selectchat import protocol as irc
-from selectchat.protocol import MAX_LINE, Message, ProtocolError, format_line, parse
+from selectchat import irc
+from selectchat.irc import MAX_LINE, Message, ProtocolError, format_line, parse
 
 
 @pytest.mark.parametrize("line, expected", [

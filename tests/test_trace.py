@@ -20,7 +20,7 @@ import pytest
 from selectchat import cli
 from selectchat.client import Client
 from selectchat.launch import PACKAGE_PARENT, start_server
-from selectchat.loop import EventLoop
+from selectchat.net.loop import EventLoop
 from selectchat.trace import (FORMAT, VERSION, Recorder, TraceError, latencies, load, loads, per_descriptor,
                               summarize, utilisation, utilisation_bins)
 

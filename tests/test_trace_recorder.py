@@ -12,7 +12,7 @@ import socket
 import time
 from io import StringIO
 
-from selectchat.loop import EventLoop
+from selectchat.net.loop import EventLoop
 from selectchat.trace import Recorder, load, passes, to_dict, write_json
 
 

@@ -1,6 +1,6 @@
 """Small echo servers that each make one classic event-loop mistake -- and one that makes none.
 
-Each runs on selectchat's :class:`~selectchat.loop.EventLoop` with a
+Each runs on selectchat's :class:`~selectchat.net.loop.EventLoop` with a
 :class:`~selectchat.trace.Recorder` as its observer, serves real sockets on
 127.0.0.1 (port 0), and records ``recv``/``send``/``close`` as selectchat's
 server does.  :func:`record` runs one of them against a client script and
@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 
-from selectchat.loop import EventLoop
+from selectchat.net.loop import EventLoop
 from selectchat.trace import Recorder
 
 

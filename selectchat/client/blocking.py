@@ -19,19 +19,11 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from .. import protocol as irc
-from ..framing import TOO_LONG, LineBuffer
-from ..protocol import format_line
+from .. import irc
+from ..net.framing import TOO_LONG, LineBuffer
+from ..irc import format_line
 
 # Numerics that answer a JOIN with "no", and a plain sentence for each.
-JOIN_REFUSALS = {
-    irc.ERR_CHANNELISFULL: "the room is full",
-    irc.ERR_BADCHANNELKEY: "wrong key for this private room",
-    irc.ERR_NOSUCHCHANNEL: "no such room",
-    irc.ERR_BADCHANMASK: "not a valid room name",
-    irc.ERR_TOOMANYCHANNELS: "you are in too many rooms",
-}
-
 
 class IRCError(Exception):
     """The server said no; ``.message`` is its reply, ``.numeric`` its code."""
@@ -64,14 +56,8 @@ class RoomInfo:
     @classmethod
     def from_list_reply(cls, message):
         # 322 <me> <room> <members> :[+kl 10] topic
-        name, members, info = message.params[1], int(message.params[2]), message.param(3)
-        modes, limit, topic = "", 0, info
-        if info.startswith("["):
-            bracket, _, topic = info[1:].partition("]")
-            modes, *args = bracket.split()
-            if "l" in modes and args:
-                limit = int(args[-1])
-        return cls(name, members, limit, "k" in modes, topic.strip())
+        limit, private, topic = irc.parse_list_topic(message.param(3))
+        return cls(message.params[1], int(message.params[2]), limit, private, topic)
 
 
 class Client:
@@ -119,9 +105,9 @@ class Client:
         self.send_message("JOIN", room, *([key] if key else []))
         names = []
         while True:
-            reply = self.expect(irc.RPL_NAMREPLY, irc.RPL_ENDOFNAMES, *JOIN_REFUSALS)
-            if reply.command in JOIN_REFUSALS:
-                raise JoinRefused(reply, JOIN_REFUSALS[reply.command])
+            reply = self.expect(irc.RPL_NAMREPLY, irc.RPL_ENDOFNAMES, *irc.JOIN_REFUSALS)
+            if reply.command in irc.JOIN_REFUSALS:
+                raise JoinRefused(reply, irc.JOIN_REFUSALS[reply.command].format(room=room))
             if reply.command == irc.RPL_NAMREPLY:
                 names += reply.params[-1].split()
             else:

@@ -9,7 +9,7 @@ what Tab completes.
 
 from dataclasses import dataclass
 
-from .. import protocol as irc
+from .. import irc
 from .states import State
 
 
@@ -76,12 +76,7 @@ IRC_WORDS = {"list": "list", "rooms": "list", "join": "join", "part": "part", "l
 
 # --- names -----------------------------------------------------------------------
 
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def fold(name):
-    """Fold case as the server does (CASEMAPPING=ascii): only A-Z change, never ``str.lower()``."""
-    return name.translate(_ASCII_LOWER)
+fold = irc.irc_lower  # case as the server folds it (CASEMAPPING=ascii), never str.lower()
 
 
 def same_name(a, b):

@@ -8,22 +8,12 @@ machine (a refused JOIN asks again; ``475`` asks for the key, masked).
 
 import re
 
-from .. import protocol as irc
+from .. import irc
 from .blocking import RoomInfo
 from .commands import fold, same_name
 from .states import State
 
 END_OF_INPUT = "end-of-input"   # our PING token: its PONG says the server has answered all we asked
-
-# Sentences for the numerics that refuse a JOIN.
-JOIN_REFUSED = {
-    irc.ERR_CHANNELISFULL: "{room} is full.",
-    irc.ERR_BADCHANNELKEY: "{room} is private, and that key is not the right one.",
-    irc.ERR_NOSUCHCHANNEL: "There is no room called {room}, and on this server only the operator creates rooms.",
-    irc.ERR_BADCHANMASK: "{room} is not a possible room name: no spaces, commas or colons, at most 50 characters.",
-    irc.ERR_TOOMANYCHANNELS: "You are in too many rooms to join {room}.",
-}
-
 
 class Replies:
     """The ``on_COMMAND`` methods of the session."""
@@ -264,7 +254,7 @@ class Replies:
         self._show(f"Only an operator of {message.param(1)} may do that.", "error")
 
     def on_other(self, message):
-        if message.command in JOIN_REFUSED and self.state is State.JOINING:
+        if message.command in irc.JOIN_REFUSALS and self.state is State.JOINING:
             return self._join_refused(message)
         if message.command.isdigit() and message.command[0] in "45":   # any other error
             self._show(message.params[-1] if message.params else message.command, "error")
@@ -274,9 +264,9 @@ class Replies:
         room = message.param(1)
         if message.command == irc.ERR_BADCHANNELKEY:
             # Private: ask for the key, masked -- never "type /join #staff KEY" where all can see.
-            self._show(JOIN_REFUSED[message.command].format(room=room) if self.target_key
+            self._show(irc.JOIN_REFUSALS[message.command].format(room=room) if self.target_key
                        else f"{room} is private.", "error")
             self.target = room
             return self._go(State.ASK_KEY, f"{room} is private. Its key: ", secret=True)
-        self._show(JOIN_REFUSED[message.command].format(room=room), "error")
+        self._show(irc.JOIN_REFUSALS[message.command].format(room=room), "error")
         self._settle()

@@ -18,8 +18,8 @@ import re
 from collections import deque
 from dataclasses import dataclass
 
-from .. import protocol as irc
-from ..framing import TOO_LONG
+from .. import irc
+from ..net.framing import TOO_LONG
 from .commands import ALIASES, COMMANDS, Commands, chat_text, fold, room_name, same_name, split_command
 from .questions import Questions
 from .replies import END_OF_INPUT, Replies

@@ -23,8 +23,8 @@ import signal
 import socket
 import sys
 
-from ..framing import LineBuffer
-from ..loop import EventLoop
+from ..net.framing import LineBuffer
+from ..net.loop import EventLoop
 from .commands import fold
 from .display import make_display
 from .editor import LineEditor

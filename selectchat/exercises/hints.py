@@ -31,7 +31,7 @@ HINTS = {
             "select_echo_server above is close; the select module docs: "
             "https://docs.python.org/3/library/select.html#select.select"],
     "3.1": ["The server's answer is a line whose command is a three-digit number.",
-            "Its name in selectchat.protocol starts with ERR_ and says the channel is full.",
+            "Its name in selectchat.irc starts with ERR_ and says the channel is full.",
             "RFC 2812, section 5.2 (error replies)."],
     "3.2": ["Create a Client the way the cell above created the others.",
             "join() takes the room and, for a room with a key, the key.",

@@ -15,6 +15,7 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from ..irc.casemap import irc_lower
 from .reading import CLOSED, RENAMED, Names
 
 
@@ -292,11 +293,11 @@ def latencies(trace):
         elif kind == "app":
             what = event.get("event")
             if what == "join":
-                rooms[event["room"].lower()].add(event["nick"])
+                rooms[irc_lower(event["room"])].add(event["nick"])
             elif what in ("part", "kick"):
-                rooms[event["room"].lower()].discard(event["nick"])
+                rooms[irc_lower(event["room"])].discard(event["nick"])
             elif what in ("room-gone", "room-closed"):
-                rooms.pop(event["room"].lower(), None)
+                rooms.pop(irc_lower(event["room"]), None)
             elif what == "quit":
                 for members in rooms.values():
                     members.discard(event.get("nick"))
@@ -310,7 +311,7 @@ def latencies(trace):
                 messages += count
                 sender = event["sender"]
                 if what == "message":
-                    recipients = rooms[event["room"].lower()] - {sender}
+                    recipients = rooms[irc_lower(event["room"])] - {sender}
                     target = event["room"]
                     if len(recipients) != event["recipients"]:
                         unresolved += count

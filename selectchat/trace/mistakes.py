@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 
 from .passes import passes
 
-FD_SETSIZE = 1024   # as selectchat.loop.FD_SETSIZE (not imported: the trace reads other programs' traces too)
+FD_SETSIZE = 1024   # as selectchat.net.loop.FD_SETSIZE (not imported: the trace reads other programs' traces too)
 
 
 @dataclass(frozen=True)

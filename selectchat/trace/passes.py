@@ -1,6 +1,6 @@
 """A trace cut into the loop's passes: one ``select()`` call and what followed it.
 
-A pass of :meth:`selectchat.loop.EventLoop.run_once` is: wait in
+A pass of :meth:`selectchat.net.loop.EventLoop.run_once` is: wait in
 ``select()``, call the handler of each ready descriptor, run the due
 timers.  In a trace that is a ``select`` event (recorded when the call
 returned) and every event after it until the next ``select`` began.

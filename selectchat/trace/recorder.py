@@ -22,7 +22,7 @@ JSON can be made on another core.
 
 Example::
 
-    from selectchat.loop import EventLoop
+    from selectchat.net.loop import EventLoop
     from selectchat.trace import Recorder, summarize
     recorder = Recorder(size=10_000)
     loop = EventLoop(observer=recorder)
