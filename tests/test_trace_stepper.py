@@ -94,7 +94,7 @@ def test_a_relayed_message_reads_recv_chat_decision_then_send(trace):
     stepper.go(index)
     facts = stepper.facts()
     (row,) = [h for h in facts.handled if h.fd == ada]
-    assert row.readable and row.handler == "Connection" and facts.woke_by == "a descriptor"
+    assert row.readable and row.handler == "Stream" and facts.woke_by == "a descriptor"
     assert row.lines[0].startswith("recv() → ") and "1 complete line" in row.lines[0]
     assert any(line.startswith("chat: a message from ada to #lobby → relay to 2 members") for line in row.lines)
     (to_bob,) = [h for h in facts.handled if h.fd == bob]
