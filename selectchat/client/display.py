@@ -30,7 +30,7 @@ import time
 import zlib
 from collections import deque
 
-from .width import fit_end, fit_start, fits, text_width
+from .width import char_width, fit_end, fit_start, fits, text_width
 
 try:
     import termios
@@ -250,4 +250,6 @@ class TerminalDisplay(PlainDisplay):
             self._scroll = cursor - len(fit_end(shown[:cursor], room - 2))
         elif not self._scroll and not fits(shown[:cursor], room - 1):
             self._scroll = cursor - len(fit_end(shown[:cursor], room - 2))
+        while self._scroll < cursor and char_width(shown[self._scroll]) == 0:
+            self._scroll += 1           # never start on an accent: it would sit on the "<"
         return self._scroll
