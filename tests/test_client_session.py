@@ -230,7 +230,7 @@ def test_case_is_folded_the_irc_way_not_the_unicode_way():
 def test_split_text_never_cuts_a_character():
     for piece in split_text("ü" * 301, 101):
         assert len(piece.encode()) <= 101
-    assert split_text("", 10) == [""]
+    assert split_text("", 40) == [""]
 
 
 def test_ping_is_answered_ctrl_c_quits_and_end_of_input_waits_for_answers():
@@ -303,3 +303,18 @@ def test_no_order_of_typed_and_server_lines_leaves_the_state_table(seed):
         elif session.connected:                   # (only a connection can close)
             session.server_closed("reset")
         assert session.state in TRANSITIONS
+
+
+def test_an_absurdly_long_target_is_refused_not_looped_on():
+    session = in_lobby()
+    effects = session.user_line("/msg " + "n" * 600 + " hello")
+    assert sent(effects) == [] and "too long a name" in shown(effects)[0]
+    with pytest.raises(ValueError):
+        split_text("abc", 3)
+
+
+def test_every_command_in_the_table_has_a_method_and_every_method_a_row():
+    from selectchat.client.commands import ALIASES, COMMANDS
+    methods = {name[4:] for name in dir(Session) if name.startswith("cmd_")}
+    assert methods == {command.name for command in COMMANDS}
+    assert set(ALIASES.values()) <= methods

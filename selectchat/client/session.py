@@ -202,8 +202,8 @@ class Session(Questions, Commands, Replies):
 
     def _typed(self, text):
         command = split_command(text.strip())
-        if command and command[0] == "quit":
-            return self._quit(command[1] or "Leaving")
+        if command and command[0] == "quit":     # /quit works at every question too
+            return self.cmd_quit(command[1])
         answer = getattr(self, "_answer_" + self.state.name.lower(), None)
         if answer is not None and not (command and self.state is S.ASK_ROOM):
             return answer(text.strip())
