@@ -318,3 +318,12 @@ def test_every_command_in_the_table_has_a_method_and_every_method_a_row():
     methods = {name[4:] for name in dir(Session) if name.startswith("cmd_")}
     assert methods == {command.name for command in COMMANDS}
     assert set(ALIASES.values()) <= methods
+
+
+def test_docs_client_md_maps_every_state_and_its_moves():
+    import pathlib
+    docs = (pathlib.Path(__file__).parent.parent / "docs" / "client.md").read_text()
+    for state in State:
+        row = next(line for line in docs.splitlines() if line.startswith(f"| `{state.name}` |"))
+        moves = row.rstrip(" |").rsplit("|", 1)[1]
+        assert {m.strip() for m in moves.split(",") if m.strip() != "—"} == {s.name for s in TRANSITIONS[state]}

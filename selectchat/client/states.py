@@ -45,7 +45,7 @@ TRANSITIONS = {
     S.JOINING: {S.CHATTING, S.ASK_KEY, S.LISTING},
     S.CHECKING: {S.JOINING, S.ASK_ROOM, S.CHATTING},
     S.CHATTING: {S.JOINING, S.ASK_KEY, S.CHECKING, S.LEAVING, S.LISTING},
-    S.LEAVING: {S.LISTING, S.CHATTING},
+    S.LEAVING: {S.LISTING},
     S.QUITTING: set(),
 }
 # States where typed lines wait for the server's answer.
