@@ -135,8 +135,7 @@ class TerminalClient:
             self.display.draw_input(self.editor.text, self.editor.cursor)
 
     def resized(self):
-        self.display.resize()
-        self.display.draw_input(self.editor.text, self.editor.cursor)
+        self.display.resize()   # measures the window again and draws everything at its new width
 
 
 class Keyboard:
