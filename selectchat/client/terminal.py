@@ -22,9 +22,10 @@ import os
 import signal
 import socket
 import sys
+import time
 
-from ..net.framing import LineBuffer
 from ..net.loop import EventLoop
+from ..net.stream import State, Stream
 from .commands import fold
 from .display import make_display
 from .editor import LineEditor
@@ -206,83 +207,50 @@ class _PipeLines:
 
 
 class ServerLink:
-    """The socket to the server: lines in through ``on_line``, an output buffer sent when writable.
+    """The connection to the server: a :class:`~selectchat.net.stream.Stream` and where its lines go.
 
-    Write interest is on only while the buffer holds something: a socket is
-    almost always writable, and watching it for nothing makes the loop spin.
+    The stream does what every select() connection must (non-blocking reads,
+    an output buffer watched for writing only while it holds something,
+    closing that drains); this class only says what its events mean here.
     A connection that breaks (reset, refused write) is reported once through
-    ``on_close(reason)``, never ignored.
+    ``on_close(reason)``, never ignored; a server that simply closed is
+    reported with an empty reason.
     """
 
     def __init__(self, loop, sock, on_line, on_close):
-        self.loop = loop
-        self.sock = sock
         self.on_line, self.on_close = on_line, on_close
-        self.lines = LineBuffer()
-        self.outbuf = bytearray()
+        self.stream = Stream(loop, sock, self, label="server", max_line=64 * 1024)
         self.closed = False
-        sock.setblocking(False)
-        loop.register(sock, self, read=True, label="server")
+        self._peer_closed = False
 
-    def handle_read(self):
-        try:
-            data = self.sock.recv(16384)
-        except BlockingIOError:
-            return
-        except OSError as error:   # e.g. ECONNRESET
-            return self._broken(error.strerror or str(error))
-        if self.loop.observer:
-            self.loop.observer.record("recv", fd=self.sock.fileno(), bytes=len(data))
-        if not data:
-            return self._broken("")
-        for line in self.lines.feed(data):
+    def write(self, data):
+        self.stream.write(data)  # (dropped once the stream is closing or closed)
+
+    def lines_received(self, lines):
+        for line in lines:
             if self.closed:
                 break
             self.on_line(line)
 
-    def write(self, data):
-        if self.closed:
-            return
-        self.outbuf += data
-        self.loop.modify(self.sock, read=True, write=True)
+    def eof_received(self):
+        self._peer_closed = True
+        return False  # the stream sends what is queued, then closes
 
-    def handle_write(self):
-        try:
-            sent = self.sock.send(self.outbuf)
-        except BlockingIOError:
-            return
-        except OSError as error:   # EPIPE, ECONNRESET: the server is gone
-            return self._broken(error.strerror or str(error))
-        if self.loop.observer:
-            self.loop.observer.record("send", fd=self.sock.fileno(), asked=len(self.outbuf), sent=sent)
-        del self.outbuf[:sent]
-        if not self.outbuf:
-            self.loop.modify(self.sock, read=True, write=False)
-
-    def _broken(self, reason):
-        if self.closed:
-            return
-        self.closed = True
-        self.loop.unregister(self.sock)
-        self.sock.close()
-        self.on_close(reason)
+    def connection_lost(self, reason):
+        if not self.closed:
+            self.closed = True
+            self.on_close("" if self._peer_closed else reason)
 
     def close(self):
-        """Send what is still queued (our QUIT), wait a little for the server to close, close."""
+        """Send what is still queued (our QUIT), then wait a little for the server to close."""
         if self.closed:
             return
         self.closed = True
-        self.loop.unregister(self.sock)
-        try:
-            self.sock.settimeout(LINGER)
-            if self.outbuf:
-                self.sock.sendall(self.outbuf)
-            self.sock.shutdown(socket.SHUT_WR)
-            while self.sock.recv(4096):   # until the server's EOF: it has read our QUIT
-                pass
-        except OSError:   # gone already: nothing left to flush
-            pass
-        self.sock.close()
+        stream, deadline = self.stream, time.monotonic() + LINGER
+        stream.close("quit")
+        while stream.state is not State.CLOSED and time.monotonic() < deadline:
+            stream.loop.run_once(timeout=0.1)
+        stream.abort("quit")
 
 
 class SignalPipe:
