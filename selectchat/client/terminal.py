@@ -7,7 +7,7 @@ same as the server's: one ``select()`` over both descriptors, stdin and the
 socket, in :class:`TerminalClient` -- no threads, no asyncio, no readline.
 
 Three handlers share the loop: :class:`Keyboard` (stdin), :class:`ServerLink`
-(the socket) and :class:`SignalPipe` (SIGWINCH, the window was resized, turned
+(the socket) and :class:`~selectchat.net.signals.SignalSocket` (SIGWINCH, the window was resized, turned
 into a readable socket by the self-pipe trick, as the server does with
 SIGTERM).  One timer, too: a lone Escape byte is the Escape key only if
 nothing follows it within :data:`~selectchat.client.keys.ESCAPE_TIMEOUT`.
@@ -25,6 +25,7 @@ import sys
 import time
 
 from ..net.loop import EventLoop
+from ..net.signals import SignalSocket
 from ..net.stream import State, Stream
 from .commands import fold
 from .display import make_display
@@ -58,7 +59,9 @@ class TerminalClient:
         self.editor = LineEditor()
         self.loop = EventLoop(observer=observer)
         self.keyboard = Keyboard(self, stdin_fd)
-        self.signals = SignalPipe.attach(self) if display.is_terminal else None
+        self.signals = None
+        if display.is_terminal and hasattr(signal, "SIGWINCH"):  # (no SIGWINCH on Windows)
+            self.signals = SignalSocket.attach(self.loop, [signal.SIGWINCH], lambda signals: self.resized())
         self.server = None       # a ServerLink, once connected
         self.exit_code = None
 
@@ -251,49 +254,6 @@ class ServerLink:
         while stream.state is not State.CLOSED and time.monotonic() < deadline:
             stream.loop.run_once(timeout=0.1)
         stream.abort("quit")
-
-
-class SignalPipe:
-    """SIGWINCH as a readable socket: the self-pipe trick (``signal.set_wakeup_fd``).
-
-    A signal handler may run at any moment, in the middle of drawing; redrawing
-    there would garble the screen.  The handler does nothing; Python writes the
-    signal's number to our socket, ``select()`` wakes, and the loop redraws calmly.
-    """
-
-    def __init__(self, client):
-        self.client = client
-        self.reader, self.writer = socket.socketpair()
-        self.reader.setblocking(False)
-        self.writer.setblocking(False)
-        self.old_fd = signal.set_wakeup_fd(self.writer.fileno())
-        self.old_handler = signal.signal(signal.SIGWINCH, lambda *_: None)
-        client.loop.register(self.reader, self, read=True, label="signals")
-
-    @classmethod
-    def attach(cls, client):
-        try:
-            return cls(client)
-        except (ValueError, AttributeError):   # not the main thread, or no SIGWINCH (Windows)
-            return None
-
-    def handle_read(self):
-        try:
-            data = self.reader.recv(64)
-        except BlockingIOError:
-            return
-        if signal.SIGWINCH in data:
-            self.client.resized()
-
-    def handle_write(self):
-        pass
-
-    def close(self):
-        signal.signal(signal.SIGWINCH, self.old_handler)
-        signal.set_wakeup_fd(self.old_fd)
-        self.client.loop.unregister(self.reader)
-        self.reader.close()
-        self.writer.close()
 
 
 # --- the command line ------------------------------------------------------------

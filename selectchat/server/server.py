@@ -8,7 +8,7 @@ Everything the server does happens in handlers called by the one
 * :class:`~.connection.Connection` -- a client's stream delivered lines:
   feed them to the core, in bounded turns;
 * :class:`~.console_input.ConsoleReader` -- the operator typed a line;
-* :class:`~.signals.SignalWaker` -- SIGINT/SIGTERM/SIGHUP woke the loop.
+* :mod:`.signals` -- SIGINT/SIGTERM/SIGHUP woke the loop (the self-pipe trick).
 
 The chat core returns effects (send these bytes, send this long reply as the
 socket drains, close that connection) and events (log this);
@@ -29,7 +29,7 @@ from .console import Console
 from .console_input import ConsoleReader
 from .listener import Listener
 from .log import Log, Sink, printable
-from .signals import SignalWaker
+from . import signals
 
 
 class Server:
@@ -60,7 +60,7 @@ class Server:
             self.output = Sink(self.loop, sys.stdout.fileno(), "stdout")
         if self.config.console:
             ConsoleReader.attach(self)
-        SignalWaker.attach(self)
+        signals.attach(self)
         self.loop.call_every(self.config.tick_interval, self._tick)
         return address
 
