@@ -204,7 +204,10 @@ def test_notebook_runs_top_to_bottom(path):
                     for line in text_of(cell).splitlines() if line.startswith("NBFACTS "))
         facts = json.loads(line.split(" ", 1)[1])
         lanes = 1 + 3 + facts["clients"]   # the loop, console + listener + signals, each client
-        assert facts["timeline"] == lanes, facts
+        if key(path) == "06":   # a flood's log may back up its pipe: the log then has a lane of its own
+            assert facts["timeline"] in (lanes, lanes + 1), facts
+        else:
+            assert facts["timeline"] == lanes, facts
         if key(path) == "03":
             assert facts["clients"] == 5, "erin (exercise 3.2's answer) should have made five clients"
             assert facts["zoom"] == lanes - 1, facts   # alice's hello came before erin connected
