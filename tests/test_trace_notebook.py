@@ -5,17 +5,23 @@ The notebook is executed with nbclient on the ``python3`` kernel, as
 changed): after each exercise's hidden answer, the answer and its check
 again; at the end, cells that press the stepper's buttons in the kernel and
 print what it then shows.  We check those facts against the trace the
-notebook recorded.
+notebook recorded.  Then, marked ``browser``, the same notebook in JupyterLab in
+headless Chromium (``tests/browser/step_through.js``): the widget renders, and
+its buttons step.
 """
 
 import json
 import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
+
+from test_notebook_browser import BROWSER_DIR, TOKEN, start_lab, stop, tools  # noqa: F401 (tools: a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "09-step-through.ipynb"
@@ -96,3 +102,32 @@ def test_notebook_9_is_committed_without_outputs():
     nbformat.validate(nb)
     assert not [c for c in nb.cells if c.cell_type == "code" and (c.outputs or c.execution_count is not None)]
     assert "widgets" not in nb.metadata
+
+
+@pytest.mark.browser
+def test_notebook_9_steps_in_jupyterlab_in_a_real_browser(tools, tmp_path):
+    (tmp_path / "nb").mkdir()
+    shutil.copy(NOTEBOOK, tmp_path / "nb" / NOTEBOOK.name)
+    shots = Path(os.environ.get("SELECTCHAT_SCREENSHOTS", tmp_path / "shots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    process, url = start_lab(tmp_path)
+    try:
+        assert url, f"JupyterLab did not start: {(tmp_path / 'lab.log').read_text()[-3000:]}"
+        driver = subprocess.run(
+            ["node", str(BROWSER_DIR / "step_through.js"), url, TOKEN, NOTEBOOK.name, str(shots),
+             str(tmp_path / "chromium-profile")],
+            cwd=BROWSER_DIR, capture_output=True, text=True, timeout=300)
+        assert driver.returncode == 0, f"{driver.stderr[-3000:]}\n{driver.stdout[-2000:]}\nscreenshots: {shots}"
+        report = json.loads(driver.stdout.strip().splitlines()[-1])
+    finally:
+        left = stop(process)
+    print("browser report:", report, "screenshots in", shots)
+    assert report["fdRows"] == 4, report                 # given and returned, for reading and writing
+    shown = report["shownAfterRunAll"]
+    assert report["afterNext"] == shown + 1 and report["afterPrevious"] == shown, report
+    assert report["afterJump"] > report["afterPrevious"] and report["jumpRowMentionsSleepy"], report
+    assert report["errors"] == 0, report
+    for name in report["screenshots"]:
+        image = (shots / name).read_bytes()
+        assert image.startswith(b"\x89PNG\r\n\x1a\n") and len(image) > 20_000, name
+    assert not left, f"processes left after JupyterLab stopped: {left}"

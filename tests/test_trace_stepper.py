@@ -63,7 +63,7 @@ def test_one_pass_per_select_call_and_the_buttons_move_through_them(trace):
     assert stepper.index == 2 and stepper.facts().number == selects[2]["pass"]
     stepper.previous_button.click()
     assert stepper.index == 1 and f"<b>pass {selects[1]['pass']}</b>" in stepper.view.value
-    stepper.play.value = 5          # play drives the slider (linked), the slider the view
+    stepper.play.value = 6          # play drives the slider (linked, counting from 1), the slider the view
     assert stepper.index == 5 and f"<b>pass {selects[5]['pass']}</b>" in stepper.view.value
     stepper.go(10**6)
     assert stepper.index == len(selects) - 1
@@ -117,11 +117,17 @@ def test_partial_sends_to_a_reader_that_stopped_are_visible(trace):
     assert "PARTIAL send" in stepper.view.value
 
 
-def test_the_jump_stays_put_when_nothing_more_happens_on_the_descriptor(trace):
+def test_the_jump_stays_put_at_the_end_and_a_new_connection_is_told_on_the_listener(trace):
     stepper = step_through(trace)
     listener = next(e["fd"] for e in trace.of("register") if e["label"] == "listener")
     stepper.go(len(stepper.passes) - 1)
     stepper.next_event_on(listener)
     assert stepper.index == len(stepper.passes) - 1
+    # Pass 1: the listener was readable, and its handler accepted ada (told on its row); the new
+    # descriptor's handler is known from its register event, the listener's (registered before) not.
     facts = describe(stepper.passes, 0, {})
-    assert facts.index == 0 and all(h.handler == "?" for h in facts.handled if h.fd != listener)
+    rows = {h.fd: h for h in facts.handled}
+    (accept,) = trace.of("accept")[:1]
+    assert rows[listener].readable and rows[listener].handler == "?"
+    assert rows[listener].lines[0].startswith(f"accept() → new connection fd {accept['fd']}")
+    assert rows[accept["fd"]].handler == "Connection" and not rows[accept["fd"]].readable

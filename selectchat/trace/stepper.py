@@ -70,7 +70,6 @@ class PassFacts:
 def describe(trace_passes, index, handlers):
     """The facts of pass ``index`` of ``trace_passes``; ``handlers``: {fd: class name} at that pass."""
     p = trace_passes[index]
-    following = trace_passes[index + 1] if index + 1 < len(trace_passes) else None
     s = p.select
     rows = {}
 
@@ -83,28 +82,56 @@ def describe(trace_passes, index, handlers):
         row(fd).readable = True
     for fd in s["ready_write"]:
         row(fd).writable = True
-    timers, other = [], []
-    nick_fd = {label: fd for fd, label in p.labels.items()}
-    for event in p.events:
-        sentence = _sentence(event)
-        if event["kind"] == "timer":
-            timers.append(sentence)
-        elif "fd" in event and sentence:
-            row(event["fd"]).lines.append(sentence)
-        elif event["kind"] == "app" and nick_fd.get(event.get("sender") or event.get("nick")) in rows:
-            row(nick_fd[event.get("sender") or event.get("nick")]).lines.append(sentence)
-        elif sentence:
-            other.append(sentence)
-    if following is not None:   # a change of interest shows in the next call's write set
-        before, after = set(s["write"]), set(following.select["write"])
+    timers, other = _tell_events(p, row)
+    if index + 1 < len(trace_passes):   # a change of interest shows in the next call's write set
+        before, after = set(s["write"]), set(trace_passes[index + 1].select["write"])
+        gone = {e["fd"] for e in p.events if e["kind"] == "unregister"}
         for fd in sorted(after - before):
             row(fd).lines.append("write interest ON: output is queued, watch it for writing")
-        for fd in sorted(before - after):
-            if fd in p.labels or fd in rows:
-                row(fd).lines.append("write interest OFF: the output buffer is empty")
+        for fd in sorted(before - after - gone):
+            row(fd).lines.append("write interest OFF: the output buffer is empty")
     handled = sorted(rows.values(), key=lambda h: (not (h.readable or h.writable), h.fd))
     return PassFacts(index, p.number, p.woke, s["blocked"], s["timeout"], p.woke_by, p.busy,
                      s["read"], s["write"], s["ready_read"], s["ready_write"], handled, timers, other)
+
+
+def _tell_events(p, row):
+    """Each event of pass ``p`` in words, on the row of the descriptor it concerns.
+
+    An accept goes to the listening socket that was readable (its handler
+    made it); a chat event to the descriptor of the user it names, as named
+    at that moment.  Returns the sentences about timers, and the rest.
+    """
+    timers, other = [], []
+    nick_fd = {label: fd for fd, label in p.labels.items()}
+    nick_fd.update((e["label"], e["fd"]) for e in p.events if e["kind"] == "label")   # named in this pass
+    listeners = [fd for fd in p.select["ready_read"] if "listen" in p.labels.get(fd, "")]
+    for event in p.events:
+        kind, sentence = event["kind"], _sentence(event)
+        if sentence is None:
+            continue
+        if kind == "timer":
+            timers.append(sentence)
+        elif kind == "accept" and listeners:
+            row(listeners[0]).lines.append(sentence)
+        elif kind == "register":
+            row(event["fd"]).handler = event.get("handler", "?")
+            row(event["fd"]).label = event["label"]
+            row(event["fd"]).lines.append(sentence)
+        elif "fd" in event:
+            if kind == "label":
+                row(event["fd"]).label += f" → {event['label']}"
+            row(event["fd"]).lines.append(sentence)
+        elif kind == "app" and nick_fd.get(_who(event)) is not None:
+            row(nick_fd[_who(event)]).lines.append(sentence)
+        else:
+            other.append(sentence)
+    return timers, other
+
+
+def _who(event):
+    """The user a chat event is about: the sender of a message, who joined, who created a room..."""
+    return event.get("sender") or event.get("nick") or event.get("by")
 
 
 def _sentence(event):
@@ -263,10 +290,10 @@ class Stepper:
         self._handlers = self._handler_names()
         fds = {fd for p in self.passes for fd in p.select["read"] + p.select["write"]}
         self.fd_bits = max(8, (max(fds, default=0) // 8 + 1) * 8)   # whole bytes, as an fd_set is
-        last = len(self.passes) - 1
-        self.slider = widgets.IntSlider(value=0, min=0, max=last, description="pass", continuous_update=False,
+        count = len(self.passes)   # the slider counts passes from 1, as the loop does
+        self.slider = widgets.IntSlider(value=1, min=1, max=count, description="pass", continuous_update=False,
                                         layout=widgets.Layout(width="420px"))
-        self.play = widgets.Play(value=0, min=0, max=last, interval=700, description="play")
+        self.play = widgets.Play(value=1, min=1, max=count, interval=700, description="play")
         widgets.link((self.play, "value"), (self.slider, "value"))
         self.previous_button = widgets.Button(description="◀ previous", layout=widgets.Layout(width="110px"))
         self.next_button = widgets.Button(description="next ▶", layout=widgets.Layout(width="110px"))
@@ -287,10 +314,11 @@ class Stepper:
 
     @property
     def index(self):
-        return self.slider.value
+        """The pass shown, counted from 0 (the slider shows it from 1)."""
+        return self.slider.value - 1
 
     def go(self, index):
-        self.slider.value = max(0, min(index, len(self.passes) - 1))
+        self.slider.value = max(0, min(index, len(self.passes) - 1)) + 1
 
     def next(self):
         self.go(self.index + 1)
