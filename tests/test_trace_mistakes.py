@@ -7,6 +7,7 @@ right mistake on the right descriptor; the clean echo server and the real
 """
 
 import os
+import socket
 import time
 
 import pytest
@@ -34,6 +35,25 @@ def test_a_socket_always_watched_for_writing_is_a_busy_loop():
     (mistake,) = only(find_mistakes(trace), "busy loop")
     assert mistake.fd == client_fds(trace)[0] and mistake.count >= 50
     assert "writable with nothing to send" in mistake.detail and "only while" in mistake.advice
+
+
+def poke(address):
+    """A client script: send one byte (expecting no answer), wait, close."""
+    with socket.create_connection(address, timeout=5) as sock:
+        sock.sendall(b"x")
+        time.sleep(0.1)
+
+
+def test_a_readable_socket_left_unread_is_a_busy_loop():
+    trace = wrong_servers.record(wrong_servers.ForgetsToRead, poke)
+    (mistake,) = only(find_mistakes(trace), "busy loop")
+    assert mistake.fd == client_fds(trace)[0] and "readable and not read" in mistake.detail
+
+
+def test_select_with_a_timeout_of_zero_is_a_busy_loop():
+    trace = wrong_servers.record(wrong_servers.CleanEcho, wrong_servers.say_and_hear([b"hi\n"]), timeout=0)
+    (mistake,) = only(find_mistakes(trace), "busy loop")
+    assert mistake.fd is None and "timeout of 0" in mistake.detail and "not 0" in mistake.advice
 
 
 def test_empty_reads_again_and_again_are_an_ignored_eof():
