@@ -205,18 +205,24 @@ class EventLoop:
             self._record_select(began, timeout, readable, writable)
         for fd in readable:
             handler = self.handlers.get(fd)
-            if handler is not None:  # an earlier handler may have closed it
-                self._call(handler.handle_read, fd)
+            if handler is None:  # an earlier handler may have closed it
+                continue
+            if self.observer:
+                self._timed(handler.handle_read, fd)
+            else:
+                handler.handle_read()
         for fd in writable:
             handler = self.handlers.get(fd)
-            if handler is not None and fd in self.writers:
-                self._call(handler.handle_write, fd)
+            if handler is None or fd not in self.writers:
+                continue
+            if self.observer:
+                self._timed(handler.handle_write, fd)
+            else:
+                handler.handle_write()
         self._run_due_timers()
 
-    def _call(self, method, fd):
-        """Call a handler; traced, note it if it held the loop long (a stall to see)."""
-        if not self.observer:
-            return method()
+    def _timed(self, method, fd):
+        """Call a handler, and record it if it held the loop long (a stall to see in the trace)."""
         began = time.monotonic()
         method()
         took = time.monotonic() - began
