@@ -179,7 +179,7 @@ class EventLoop:
         began = time.monotonic()
         timer.callback()
         self.observer.record("timer", callback=getattr(timer.callback, "__qualname__", "timer"),
-                             late=began - timer.when, took=time.monotonic() - began)
+                             late=round(began - timer.when, 6), took=round(time.monotonic() - began, 6))
 
     # --- running ---------------------------------------------------------------
 
@@ -227,7 +227,7 @@ class EventLoop:
         method()
         took = time.monotonic() - began
         if took >= SLOW_HANDLER:
-            self.observer.record("slow", fd=fd, call=method.__name__, took=took)
+            self.observer.record("slow", fd=fd, call=method.__name__, took=round(took, 6))
 
     def _wait(self, timeout):
         """Block until a watched descriptor is ready or ``timeout`` passes."""
