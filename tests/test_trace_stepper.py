@@ -7,8 +7,11 @@ the sets select() was given and returned as fd_set bits, why it returned,
 and what each handler did, all matching the trace's own events.
 """
 
+import os
 import re
+import signal
 import socket
+import time
 
 import pytest
 
@@ -131,3 +134,24 @@ def test_the_jump_stays_put_at_the_end_and_a_new_connection_is_told_on_the_liste
     assert rows[listener].readable and rows[listener].handler == "?"
     assert rows[listener].lines[0].startswith(f"accept() → new connection fd {accept['fd']}")
     assert rows[accept["fd"]].handler == "Connection" and not rows[accept["fd"]].readable
+
+
+def test_a_signal_and_a_timer_are_told_as_why_select_returned(tmp_path):
+    """SIGTERM reaches the loop through the self-pipe; the 1-second tick through the timeout."""
+    path = tmp_path / "signal.jsonl"
+    with start_server("--trace", str(path)) as server:
+        time.sleep(1.2)   # one tick of the server's idle-client timer
+        os.kill(server.pid, signal.SIGTERM)
+        server.process.wait(10)
+    stepper = step_through(load(path))
+    woke_by = [p.woke_by for p in stepper.passes]
+    signals = next(e["fd"] for e in stepper.trace.of("register") if e["label"] == "signals")
+    stepper.go(woke_by.index("a signal"))
+    facts = stepper.facts()
+    assert facts.ready_read == [signals] and "a signal (its byte arrived on the self-pipe)" in stepper.view.value
+    listener = next(h for h in facts.handled if h.label == "listener")   # the shutdown stops accepting
+    assert listener.lines == ["unregistered: no longer watched"]
+    stepper.go(woke_by.index("a timer"))
+    facts = stepper.facts()
+    assert facts.ready_read == facts.ready_write == [] and "the timeout passed: a timer was due" in stepper.view.value
+    assert any(line.startswith("timer Server._tick ran") for line in facts.timers), facts.timers
