@@ -7,6 +7,7 @@ the sets select() was given and returned as fd_set bits, why it returned,
 and what each handler did, all matching the trace's own events.
 """
 
+import json
 import os
 import re
 import signal
@@ -155,3 +156,24 @@ def test_a_signal_and_a_timer_are_told_as_why_select_returned(tmp_path):
     facts = stepper.facts()
     assert facts.ready_read == facts.ready_write == [] and "the timeout passed: a timer was due" in stepper.view.value
     assert any(line.startswith("timer Server._tick ran") for line in facts.timers), facts.timers
+
+
+def test_eagain_slow_calls_and_timers_are_told_in_words():
+    """Rare in a short real session (EAGAIN after select() said ready), so hand-made: each
+    version-3 event kind the server and the loop record has its sentence in the view."""
+    from selectchat.trace import loads
+    events = [{"format": "selectchat-trace", "version": 3, "labels": {"7": "ada"}},
+              {"t": 0.5, "kind": "select", "pass": 4, "began": 0.1, "blocked": 0.4, "timeout": None,
+               "backend": "select", "read": [7], "write": [7], "ready_read": [7], "ready_write": [7]},
+              {"t": 0.51, "kind": "eagain", "fd": 7, "call": "recv"},
+              {"t": 0.52, "kind": "eagain", "fd": 7, "call": "send", "asked": 900},
+              {"t": 0.53, "kind": "slow", "fd": 7, "call": "handle_write", "took": 0.0042},
+              {"t": 0.54, "kind": "timer", "callback": "Server._tick", "late": 0.0003, "took": 0.00002}]
+    stepper = step_through(loads("\n".join(json.dumps(e) for e in events)))
+    facts = stepper.facts()
+    (ada,) = facts.handled
+    assert ada.lines == ["recv() → EAGAIN: would block, try on the next readiness",
+                         "send() → EAGAIN: would block, try on the next readiness (900 bytes waiting)",
+                         "handle_write() took 4.2 ms (the loop waited)"]
+    assert facts.timers == ["timer Server._tick ran (0.02 ms, 0.3 ms late)"]
+    assert facts.number == 4 and "timeout None (wait for ever)" in stepper.view.value
