@@ -42,6 +42,7 @@ class _Export:
         self.names = Names(trace.header)
         self.since = {fd: 0.0 for fd in self.names.label}   # fd -> when its current life began
         self.previous_end = None                             # when the last select() returned
+        self.lane_of = dict(self.names.fd_of)   # name -> fd, kept after a close: a quit comes after it
 
     def run(self):
         self.metadata()
@@ -88,6 +89,7 @@ class _Export:
     def life_event(self, event, change, before):
         what, fd, label = change
         t = event["t"]
+        self.lane_of[label] = fd
         if what == OPENED and fd in self.since:      # registered again without an unregister
             self.life(fd, t, before)
         if what == CLOSED and fd in self.since:
@@ -129,7 +131,7 @@ class _Export:
         kind, t, fd = event["kind"], event["t"], event.get("fd")
         fields = {k: v for k, v in event.items() if k not in ("t", "kind")}
         if kind == "app":
-            fd = self.names.fd_of.get(event.get("sender") or event.get("nick"))
+            fd = self.lane_of.get(event.get("sender") or event.get("nick"))
             scope = "t" if fd is not None else "p"
             self.out.append({"name": event.get("event", "app"), "cat": "chat", "ph": "i", "s": scope,
                              "ts": round(t * US, 3), "pid": self.pid,
