@@ -6,6 +6,7 @@ right mistake on the right descriptor; the clean echo server and the real
 ``selectchat server`` under a normal session must raise nothing.
 """
 
+import json
 import os
 import socket
 import time
@@ -152,3 +153,27 @@ def test_trace_summary_prints_each_mistake_with_time_descriptor_and_advice(tmp_p
     (fd,) = client_fds(trace)
     assert "mistakes      1 found:" in out
     assert "EOF ignored at " in out and f"on fd {fd} (client {fd})" in out and "close it" in out
+
+
+def test_a_long_pass_counts_only_if_a_handler_or_timer_took_the_time():
+    """selectchat's loop times its handlers: a long pass that none of them explains is the
+    machine's (the process was not scheduled), not the program's.  Without those timings
+    (a trace before version 3, or another loop) the pass alone is the evidence."""
+    from selectchat.trace import loads
+
+    def trace_of(*events, numbered=True):
+        header = {"format": "selectchat-trace", "version": 3, "labels": {"7": "ada"}}
+        selects = [{"t": t, "kind": "select", "began": t - 0.001, "blocked": 0.001, "timeout": 1.0,
+                    "backend": "select", "read": [7], "write": [], "ready_read": [7] if t == 0.1 else [],
+                    "ready_write": [], **({"pass": n} if numbered else {})}
+                   for n, t in ((1, 0.1), (2, 0.5))]
+        lines = [header, selects[0], *events, selects[1]]
+        return loads("\n".join(json.dumps(line) for line in lines))
+
+    recv = {"t": 0.11, "kind": "recv", "fd": 7, "bytes": 5}
+    assert find_mistakes(trace_of(recv)) == []                                   # 0.4 s, nobody's
+    (stall,) = find_mistakes(trace_of(recv, {"t": 0.45, "kind": "slow", "fd": 7, "call": "handle_read",
+                                             "took": 0.34}))
+    assert stall.kind == "stall" and "handle_read of fd 7 (ada) took 340 ms" in stall.detail
+    (old,) = find_mistakes(trace_of(recv, numbered=False))                       # no timings: the pass
+    assert old.kind == "stall" and "held the loop 399 ms" in old.detail
