@@ -16,7 +16,10 @@ sentence a student can act on.
   blocking socket (``sendall`` to a slow reader, a second ``recv`` waiting
   for more of a line);
 * **stall** -- a pass held the loop long without such a call: a handler or
-  a timer computed or slept, and every other client waited;
+  a timer computed or slept, and every other client waited (selectchat's
+  loop times its handlers: in its traces a long pass counts only if they
+  took the time -- a busy machine that did not schedule the process is not
+  the program's mistake);
 * **FD_SETSIZE** -- ``select()`` watched descriptors close to 1024, the
   highest number it can take.
 
