@@ -93,7 +93,7 @@ def test_notebook_9_runs_and_its_step_through_widget_steps(executed):
     checks = [outputs_text(c) for c in executed.cells if c.cell_type == "code" and 'check("9.' in c.source]
     assert len(checks) == 6, checks   # each exercise: the placeholder, then the hidden answer
     for label, (placeholder, answered) in zip(("9.1", "9.2", "9.3"), zip(checks[::2], checks[1::2])):
-        assert f"Exercise {label}: not answered yet" in placeholder, placeholder
+        assert f"Exercise {label}: not done yet" in placeholder, placeholder
         assert f"Exercise {label}: correct." in answered, answered
 
 

@@ -110,6 +110,15 @@ HINTS = {
             "epoll and kqueue first, then poll; select only if the highest number is below FD_SETSIZE; "
             "otherwise nothing fits.",
             "https://docs.python.org/3/library/selectors.html (DefaultSelector picks the same way)"],
+    "9.1": ["The first pass is the first select() call of the trace: what was it asked to watch for reading?",
+            "Each bit set to 1 in the first row of the view is one descriptor number in that set.",
+            "docs/tracing.md, the section on the step-through view."],
+    "9.2": ["A partial send: the kernel took fewer bytes than the server asked it to take.",
+            "Find the first send event whose 'sent' is smaller than its 'asked'; what stays behind is the difference.",
+            "docs/trace-format.md, the send event."],
+    "9.3": ["Each pass says why select() returned: a descriptor, a timer, a signal.",
+            "Count the passes whose reason is a ready descriptor.",
+            "help(selectchat.trace.passes)"],
 }
 
 _shown = {}
