@@ -338,10 +338,19 @@ def local_names(host, port):
 
 
 def _refuse(sock, refusal):
-    """Answer a connection we do not take, best effort, never blocking."""
+    """Answer a connection we do not take, best effort, never blocking.
+
+    What the browser already sent is read first: closing a socket with unread
+    input makes the kernel send a reset, which can destroy the answer.
+    """
     try:
         sock.setblocking(False)
+        sock.recv(MAX_LINE * MAX_HEADERS)
+    except OSError:
+        pass
+    try:
         sock.send(refusal_bytes(refusal))
+        sock.shutdown(socket.SHUT_WR)
     except OSError:
         pass
     sock.close()
