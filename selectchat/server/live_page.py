@@ -43,7 +43,7 @@ PAGE = """<!doctype html>
   <span id="status">connecting&hellip;</span></header>
 <div class="stats">
   <div class="stat"><b id="pps">&ndash;</b><span>passes per second</span></div>
-  <div class="stat"><b id="busy">&ndash;</b><span>of the time outside select()</span></div>
+  <div class="stat"><b id="busy">&ndash;</b><span>busy: time outside select()</span></div>
   <div class="stat"><b id="clients">&ndash;</b><span>chat clients</span></div>
   <div class="stat"><b id="watched">&ndash;</b><span>descriptors watched</span></div>
   <div class="stat"><b id="passes">&ndash;</b><span>passes so far</span></div>
@@ -54,7 +54,7 @@ PAGE = """<!doctype html>
     <canvas id="timeline"></canvas>
     <p class="note">Blue: bytes received. Orange: bytes sent. Top row: how busy the loop was.</p>
     <h2>Last select() calls</h2><div class="calls" id="calls"></div></section>
-  <section><h2>Busiest descriptors (last update)</h2>
+  <section><h2>Busiest descriptors (last 2 s)</h2>
     <table><thead><tr><th>fd</th><th>who</th><th>ready r/w</th><th>in</th><th>out</th></tr></thead>
     <tbody id="fds"></tbody></table>
     <h2 style="margin-top:1em">What happened</h2><div class="events" id="events"></div>
@@ -93,10 +93,18 @@ function showRooms(rooms) {
   }
 }
 
-function showDescriptors(fds) {
+function showDescriptors() {          // summed over the last 2 seconds: one update is too short to see
+  const sums = new Map();
+  for (const u of history.slice(-8)) for (const d of u.descriptors) {
+    const s = sums.get(d.fd) || {fd: d.fd, ready_read: 0, ready_write: 0, bytes_in: 0, bytes_out: 0};
+    s.label = d.label; s.ready_read += d.ready_read; s.ready_write += d.ready_write;
+    s.bytes_in += d.bytes_in; s.bytes_out += d.bytes_out;
+    sums.set(d.fd, s);
+  }
+  const activity = (d) => d.bytes_in + d.bytes_out + d.ready_read + d.ready_write;
   const body = $("fds");
   body.replaceChildren();
-  for (const d of fds) {
+  for (const d of [...sums.values()].sort((a, b) => activity(b) - activity(a)).slice(0, 10)) {
     const row = el("tr");
     for (const cell of [d.fd, d.label, d.ready_read + "/" + d.ready_write, bytes(d.bytes_in), bytes(d.bytes_out)])
       row.append(el("td", "", String(cell)));
@@ -168,12 +176,12 @@ function render(update) {
   $("clients").textContent = update.clients;
   $("watched").textContent = update.watched;
   $("passes").textContent = update.passes;
-  showRooms(update.rooms);
-  showDescriptors(update.descriptors);
-  showCalls(update.recent_passes);
-  showEvents(update);
   history.push(update);
   if (history.length > HISTORY) history.shift();
+  showRooms(update.rooms);
+  showDescriptors();
+  showCalls(update.recent_passes);
+  showEvents(update);
   drawTimeline();
   document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1);
 }
