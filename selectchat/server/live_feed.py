@@ -60,6 +60,8 @@ def describe(fields, show_text):
     if show_text:
         return fields.get("text", "")
     template = WITHOUT_TEXT.get(fields.get("event"), "{event}")
+    if fields.get("event") == "message" and fields.get("count", 1) > 1:   # a trace's burst
+        template = "{sender} \u2192 {room}: {count} messages ({bytes} bytes)"
     return template.format_map(_Blank((key, value) for key, value in fields.items() if value is not None))
 
 
