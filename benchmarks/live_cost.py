@@ -9,7 +9,9 @@ run the same flood (``trace_cost.fan_out``), interleaved, several times:
   the loop, so this should be ``plain`` within noise;
 * ``live-viewer`` -- ``--live 0`` and one ``/events`` stream read by a thread
   of this process: the feed observes every step and four updates a second
-  are made and sent.
+  are made and sent;
+* ``trace-ring``  -- no ``--live`` but ``--trace-size 100000``: the trace's
+  recorder observes the same steps, for comparison.
 
     python benchmarks/live_cost.py --repeat 5
 """
@@ -29,7 +31,9 @@ from trace_cost import fan_out  # noqa: E402
 
 from selectchat.launch import start_server  # noqa: E402
 
-VARIANTS = ("plain", "live-idle", "live-viewer")
+VARIANTS = ("plain", "live-idle", "live-viewer", "trace-ring")
+OPTIONS = {"plain": [], "live-idle": ["--live", "0"], "live-viewer": ["--live", "0"],
+           "trace-ring": ["--trace-size", "100000"]}
 
 
 def live_port(server, timeout=5.0):
@@ -70,8 +74,7 @@ def main():
     cpu_per_delivery = {name: [] for name in VARIANTS}   # server CPU µs: steadier than throughput on a busy machine
     for round_ in range(args.repeat):
         for name in VARIANTS:
-            options = [] if name == "plain" else ["--live", "0"]
-            with start_server("--log", os.devnull, "--max-sendq", str(1 << 30), *options) as server:
+            with start_server("--log", os.devnull, "--max-sendq", str(1 << 30), *OPTIONS[name]) as server:
                 stop, counts, viewer = threading.Event(), [], None
                 if name == "live-viewer":
                     viewer = threading.Thread(target=watch, args=(live_port(server), stop, counts), daemon=True)
