@@ -10,10 +10,14 @@ import socket
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from selectchat.client import Client
 from selectchat.launch import start_server
+from selectchat.net.framing import TOO_LONG
 from selectchat.server import live as live_module
+from selectchat.server.live import MAX_HEADERS, Refusal, Request, RequestReader
 
 LIVE_PREFIX = "selectchat live view on http://"
 
@@ -360,3 +364,29 @@ def test_the_feed_is_attached_only_while_a_viewer_watches(traced):
     finally:
         live.close()
         server.loop.close()
+
+
+# --- the request parser, sans-I/O: nothing it is fed makes it raise ----------------------
+
+PIECES = st.sampled_from([b"GET", b"POST", b" ", b"/", b"/events", b"HTTP/1.1", b"HTTP/1.0", b"Host:",
+                          b"127.0.0.1:80", b":", b"\xff", b"\x00", b"", b"?a=b", b"\t"])
+LINES = st.lists(st.one_of(st.lists(PIECES, max_size=6).map(b"".join), st.binary(max_size=40), st.just(TOO_LONG)),
+                 max_size=MAX_HEADERS + 5)
+
+
+@settings(max_examples=400, deadline=None)
+@given(LINES)
+def test_any_lines_give_a_request_a_refusal_or_a_wait_never_an_exception(lines):
+    reader = RequestReader(hosts={"127.0.0.1:80"})
+    for number, line in enumerate(lines, start=1):
+        outcome = reader.feed(line)
+        if outcome is None:
+            assert number <= MAX_HEADERS + 1
+            continue
+        assert isinstance(outcome, (Request, Refusal))
+        if isinstance(outcome, Request):   # only what the page serves gets through
+            assert outcome.method == "GET" and outcome.path in ("/", "/events")
+            assert outcome.headers.get("host", "127.0.0.1:80") == "127.0.0.1:80"
+        else:
+            assert outcome.status in (400, 404, 405)
+        break

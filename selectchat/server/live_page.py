@@ -163,9 +163,16 @@ function drawTimeline() {
       const i = rows.indexOf(d.fd);
       if (i < 0) continue;
       const y = (i + 1) * rowHeight;
-      const shade = (n) => Math.min(1, 0.25 + Math.log10(1 + n) / 5);
-      if (d.bytes_in || d.ready_read) { g.fillStyle = "rgba(90,160,240," + shade(d.bytes_in) + ")"; g.fillRect(x, y + 2, Math.max(1, cell - 1), rowHeight / 2 - 2); }
-      if (d.bytes_out || d.ready_write) { g.fillStyle = "rgba(240,160,80," + shade(d.bytes_out) + ")"; g.fillRect(x, y + rowHeight / 2, Math.max(1, cell - 1), rowHeight / 2 - 2); }
+      const shade = (n) => Math.min(1, 0.25 + Math.log10(1 + n) / 5);   // bytes on a log scale
+      const w = Math.max(1, cell - 1), h = rowHeight / 2 - 2;
+      if (d.bytes_in || d.ready_read) {
+        g.fillStyle = "rgba(90,160,240," + shade(d.bytes_in) + ")";
+        g.fillRect(x, y + 2, w, h);
+      }
+      if (d.bytes_out || d.ready_write) {
+        g.fillStyle = "rgba(240,160,80," + shade(d.bytes_out) + ")";
+        g.fillRect(x, y + rowHeight / 2, w, h);
+      }
     }
   });
 }

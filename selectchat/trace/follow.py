@@ -141,7 +141,8 @@ class TraceFollower:
                         "ready_read": ready[fd][0], "ready_write": ready[fd][1],
                         "bytes_in": moved[fd][0], "bytes_out": moved[fd][1]}
                        for fd in sorted(fds, key=activity, reverse=True)[:12]]
-        rooms = [{"name": entry["name"], "members": [("@" if op else "") + nick for nick, op in entry["members"].items()]}
+        rooms = [{"name": entry["name"],
+                  "members": [("@" if op else "") + nick for nick, op in entry["members"].items()]}
                  for entry in sorted(self.rooms.values(), key=lambda entry: entry["name"].lower())]
         return {"t": round(self.now, 3), "passes": self.passes, "passes_per_s": round(passes / window, 1),
                 "busy": round(max(0.0, 1 - blocked / window), 3) if passes else 0.0,

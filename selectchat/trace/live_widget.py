@@ -123,7 +123,8 @@ def timeline_svg(history, width=420, row=18):
                 continue
             y = row * (fds.index(d["fd"]) + 1)
             if d["bytes_in"] or d["ready_read"]:
-                parts.append(f"<rect x='{x:.1f}' y='{y + 2}' width='{cell:.1f}' height='{row / 2 - 2}' fill='#3b82c4'/>")
+                parts.append(f"<rect x='{x:.1f}' y='{y + 2}' width='{cell:.1f}' height='{row / 2 - 2}' "
+                             f"fill='#3b82c4'/>")
             if d["bytes_out"] or d["ready_write"]:
                 parts.append(f"<rect x='{x:.1f}' y='{y + row / 2}' width='{cell:.1f}' height='{row / 2 - 2}' "
                              f"fill='#e0903a'/>")
