@@ -18,6 +18,7 @@ from selectchat.launch import start_server
 from selectchat.net.framing import TOO_LONG
 from selectchat.server import live as live_module
 from selectchat.server.live import MAX_HEADERS, Refusal, Request, RequestReader
+from selectchat.server.live_feed import MEMBERS_SHOWN
 
 LIVE_PREFIX = "selectchat live view on http://"
 
@@ -390,3 +391,25 @@ def test_any_lines_give_a_request_a_refusal_or_a_wait_never_an_exception(lines):
         else:
             assert outcome.status in (400, 404, 405)
         break
+
+
+def test_a_big_room_is_counted_whole_and_listed_in_part(live):
+    server, address = live
+    events = EventStream(address)
+    clients = []
+    try:
+        events.head()
+        for number in range(MEMBERS_SHOWN + 5):   # more than an update lists
+            clients.append(Client(*server.address, f"student{number:02d}"))
+            clients[-1].join("#big")
+        update = events.until(lambda u: any(r["name"] == "#big" and r["count"] == len(clients)
+                                            for r in u["rooms"]), 3)
+        assert update is not None, "the room's full count never showed"
+        big = next(r for r in update["rooms"] if r["name"] == "#big")
+        assert len(big["members"]) == MEMBERS_SHOWN < big["count"]
+        assert big["members"][0] == "@student00"
+        assert events.until(lambda u: True, 1) is not None   # a viewer that reads is not dropped
+    finally:
+        for client in clients:
+            client.close()
+        events.close()

@@ -14,10 +14,10 @@ Everything else gets an answer (400, 404, 405, 408, 503) and a close.  The
 rules that keep the chat safe from its web page:
 
 * each browser is a :class:`~selectchat.net.stream.Stream` like a chat
-  client: nothing here blocks, a browser that does not read is dropped once
-  ``MAX_VIEWER_OUTPUT`` bytes wait for it (its ``EventSource`` reconnects
-  and catches up), and its socket's kernel buffer is kept small so that this
-  happens within seconds;
+  client: nothing here blocks, a viewer that does not read is dropped once
+  more than ``VIEWER_BACKLOG`` updates wait for it (its ``EventSource``
+  reconnects and starts again from the present), and its socket's kernel
+  buffer is kept small so that this happens within seconds;
 * a request is read as lines of at most ``MAX_LINE`` bytes, at most
   ``MAX_HEADERS`` of them, within ``REQUEST_TIMEOUT`` seconds of the
   connection (a *slowloris* that sends a byte a second is answered 408);
@@ -46,7 +46,8 @@ MAX_LINE = 2048               # bytes of one request line or header line
 MAX_HEADERS = 32              # header lines of one request
 REQUEST_TIMEOUT = 5.0         # seconds to send a whole request
 MAX_WEB_CLIENTS = 32          # browser connections at once
-MAX_VIEWER_OUTPUT = 16 * 1024  # bytes waiting for a viewer before it is dropped (about 4 updates)
+VIEWER_BACKLOG = 3            # updates that may wait for a viewer; one more and it is dropped
+MAX_OUTPUT = 1024 * 1024      # bytes that may wait for any browser, whatever the updates' size
 VIEWER_SNDBUF = 8 * 1024      # the kernel's send buffer for a browser (Linux doubles it)
 ACCEPT_BATCH = 16
 PATHS = ("/", "/events")
@@ -169,7 +170,7 @@ class WebClient:
         self.viewer = False       # an /events stream, receiving updates
         self.answered = False
         self.stream = Stream(live.loop, sock, self, label=f"web {peer[0]}:{peer[1]}",
-                             max_line=MAX_LINE, max_output=MAX_VIEWER_OUTPUT)
+                             max_line=MAX_LINE, max_output=MAX_OUTPUT)
         self.timer = live.loop.call_later(REQUEST_TIMEOUT, self._timed_out)
 
     def lines_received(self, lines):
@@ -201,10 +202,20 @@ class WebClient:
     def eof_received(self):
         return False  # the browser left (or half-closed): the stream closes after what is queued
 
+    def send_update(self, frame):
+        """Queue one update, or drop a viewer that has not taken the last ones.
+
+        Counted in updates, not bytes: an update grows with the class (every
+        room, every member), and a cap in bytes would drop every viewer of a
+        big class at once.
+        """
+        if self.stream.buffer_size > VIEWER_BACKLOG * len(frame):
+            self.stream.abort(f"viewer too slow (more than {VIEWER_BACKLOG} updates waiting)")
+        else:
+            self.stream.write(frame)
+
     def output_overflow(self):
-        # A response to a request is one bounded write; only a viewer can fall behind.
-        if self.viewer:
-            self.stream.abort(f"viewer too slow ({MAX_VIEWER_OUTPUT} bytes waiting)")
+        self.stream.abort(f"browser too slow ({MAX_OUTPUT} bytes waiting)")
 
     def connection_lost(self, reason):
         self.timer.cancel()
@@ -300,11 +311,11 @@ class LiveView:
         self.server.observer = self.loop.observer = observer
 
     def broadcast(self):
-        """One update to every viewer; a viewer too far behind drops itself (``output_overflow``)."""
+        """One update to every viewer (one too far behind is dropped instead)."""
         frame = self._frame(self.feed.update())
         self.feed.reset()
         for client in list(self.viewers):
-            client.stream.write(frame)
+            client.send_update(frame)
 
     @staticmethod
     def _frame(update):

@@ -28,6 +28,8 @@ EVENTS_KEPT = 40      # chat events between two updates, at most (a flood keeps 
 PASSES_KEPT = 5       # the newest select() passes, shown as calls
 FDS_SHOWN = 12        # the busiest descriptors of each update
 READY_SHOWN = 16      # descriptors listed per ready set (the rest are counted)
+ROOMS_SHOWN = 40      # rooms in an update, and members shown per room: a projector
+MEMBERS_SHOWN = 60    # cannot show more, and an update stays a few kilobytes
 
 # How each chat event is told without any text a user wrote: only names and numbers.
 WITHOUT_TEXT = {
@@ -147,13 +149,15 @@ class LiveFeed:
 
     def _rooms(self):
         rooms = []
-        for room in self.server.chat.rooms.values():
+        for room in sorted(self.server.chat.rooms.values(), key=lambda room: room.name.lower())[:ROOMS_SHOWN]:
+            members = list(room.members.items())[:MEMBERS_SHOWN]
             entry = {"name": room.name, "limit": room.limit, "private": room.key is not None,
-                     "members": [("@" if op else "") + (user.nick or "?") for user, op in room.members.items()]}
+                     "count": len(room.members),
+                     "members": [("@" if op else "") + (user.nick or "?") for user, op in members]}
             if self.show_text:
                 entry["topic"] = room.topic
             rooms.append(entry)
-        return sorted(rooms, key=lambda entry: entry["name"].lower())
+        return rooms
 
     def _busiest(self):
         labels = self.server.loop.labels

@@ -84,10 +84,11 @@ function showRooms(rooms) {
     const div = el("div", "room");
     div.dataset.room = room.name;
     div.append(el("span", "name", room.name + (room.private ? " \\u{1F512}" : "")));
-    div.append(el("span", "count", room.members.length + (room.limit ? "/" + room.limit : "")));
+    div.append(el("span", "count", room.count + (room.limit ? "/" + room.limit : "")));
     if (room.topic) div.append(el("div", "note", room.topic));
     const members = el("div");
     for (const nick of room.members) members.append(el("span", "member", nick));
+    if (room.count > room.members.length) members.append(el("span", "note", " and " + (room.count - room.members.length) + " more"));
     div.append(members);
     box.append(div);
   }
