@@ -16,6 +16,7 @@ examples:
   selectchat server --host 0.0.0.0           accept connections from the classroom network
   selectchat server --port 0 --trace run.jsonl
                                              record the loop; then 'selectchat trace summary run.jsonl'
+  selectchat server --live 8080              also serve a live web page of rooms and the loop
 
 The first line on stdout is always 'selectchat server listening on HOST:PORT'.
 Type 'help' on stdin for the operator's commands.
@@ -72,6 +73,13 @@ def add_arguments(parser):
     trace.add_argument("--trace-size", type=int, metavar="N",
                        help="events kept in memory (ring buffer; default 100000); "
                        "without --trace, record to memory only (to measure the cost)")
+
+    live = parser.add_argument_group("live view (see docs/server.md and docs/security.md)")
+    live.add_argument("--live", type=port_number, metavar="PORT",
+                      help="also serve a read-only web page of rooms and the loop on PORT, on --host "
+                      "(0: any free port; the address is the second line on stdout)")
+    live.add_argument("--live-text", action="store_true",
+                      help="let the live page show what users wrote (messages, topics, reasons)")
 
 
 def port_number(text):
@@ -133,6 +141,8 @@ def server_config(args):
                         client_rooms=not args.no_client_rooms,
                         ping_interval=args.ping_interval, ping_timeout=args.ping_timeout,
                         register_timeout=max(args.ping_interval, args.ping_timeout))
+    if args.live_text and args.live is None:
+        raise argparse.ArgumentTypeError("--live-text needs --live PORT")
     log = args.log or ("-" if sys.stderr.isatty() and not args.quiet else None)
     if args.quiet and log == "-":  # --quiet wins over the launcher's "--log -"
         log = None
@@ -141,6 +151,7 @@ def server_config(args):
                         backend=args.backend, console=not args.no_console,
                         console_thread=args.console_thread or sys.platform == "win32",
                         exit_on_eof=args.exit_on_eof, log_file=log,
+                        live_port=args.live, live_text=args.live_text,
                         tick_interval=min(1.0, args.ping_interval / 2, args.ping_timeout / 2))
 
 
