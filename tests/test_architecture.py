@@ -18,6 +18,7 @@ RULES = {
     "chat": ({"socket", "select", "selectors", "time", "os", "threading"}, {"server", "client", "trace", "bench",
                                                                             "grading", "launch"}),
     "server": (set(), {"client", "trace", "bench", "grading"}),
+    "trace": (set(), {"server", "client", "bench", "grading", "launch"}),
 }
 
 

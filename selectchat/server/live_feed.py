@@ -24,6 +24,8 @@ message, a quit or kick reason, a topic -- reaches the page.
 import time
 from collections import deque
 
+from ..chat.events import told_without_text
+
 EVENTS_KEPT = 40      # chat events between two updates, at most (a flood keeps the newest)
 PASSES_KEPT = 5       # the newest select() passes, shown as calls
 FDS_SHOWN = 12        # the busiest descriptors of each update
@@ -31,40 +33,9 @@ READY_SHOWN = 16      # descriptors listed per ready set (the rest are counted)
 ROOMS_SHOWN = 40      # rooms in an update, and members shown per room: a projector
 MEMBERS_SHOWN = 60    # cannot show more, and an update stays a few kilobytes
 
-# How each chat event is told without any text a user wrote: only names and numbers.
-WITHOUT_TEXT = {
-    "connect": "connection from {host}",
-    "register": "{nick} registered",
-    "nick": "{old} is now known as {new}",
-    "join": "{nick} joined {room}",
-    "part": "{nick} left {room}",
-    "kick": "{nick} was kicked from {room}",
-    "quit": "{who} left the chat",
-    "message": "{sender} \u2192 {room}: a message ({bytes} bytes)",
-    "private": "{sender} \u2192 {to}: a private message",
-    "refused": "{who} refused ({numeric})",
-    "room-created": "{room} created by {by}",
-    "room-gone": "{room} is empty and was removed",
-    "room-closed": "the operator closed {room}",
-    "mode": "{by} changed the modes of {room}",
-    "topic": "{by} set the topic of {room}",
-    "error": "{who} sent an overlong line",
-}
-
-
-class _Blank(dict):
-    def __missing__(self, key):
-        return "?"
-
-
 def describe(fields, show_text):
     """One line for a chat event (an ``app`` record): the log's line, or names only."""
-    if show_text:
-        return fields.get("text", "")
-    template = WITHOUT_TEXT.get(fields.get("event"), "{event}")
-    if fields.get("event") == "message" and fields.get("count", 1) > 1:   # a trace's burst
-        template = "{sender} \u2192 {room}: {count} messages ({bytes} bytes)"
-    return template.format_map(_Blank((key, value) for key, value in fields.items() if value is not None))
+    return fields.get("text", "") if show_text else told_without_text(fields)
 
 
 class FanOut:

@@ -16,7 +16,7 @@ import json
 from collections import defaultdict, deque
 
 from ..irc.casemap import irc_lower
-from ..server.live_feed import describe
+from ..chat.events import told_without_text
 from .reading import Names, TraceError
 from .writer import FORMAT, VERSION
 
@@ -88,7 +88,7 @@ class TraceFollower:
             self.recent.append((t, "out", event["fd"], event["sent"]))
         elif kind == "app":
             self._chat_event(event)
-            self.events.append((t, describe(event, self.show_text)))
+            self.events.append((t, event.get("text", "") if self.show_text else told_without_text(event)))
         elif kind == "end":
             self.ended = True
 
