@@ -56,7 +56,7 @@ FACTS = {
 
 ANSWERS = ROOT / "tests" / "notebook_answers"
 # Notebooks with an exercise in which the student writes the loop of the lesson (checked by verify()).
-LIVE_CODE = {"02", "05", "06", "07", "08"}
+LIVE_CODE = {"02", "03", "05", "06", "07", "08"}
 CHECK_LABEL = re.compile(r"""(?:check|verify)\(\s*["']([\d.]+)["']""")
 
 
@@ -211,7 +211,7 @@ def test_notebook_runs_top_to_bottom(path):
         if key(path) == "04":
             assert facts["zoom"] == lanes, facts
             assert facts["dashboard"] == lanes, facts
-            assert facts["window"][1] - facts["window"][0] == pytest.approx(0.03, abs=0.002), facts
+            assert facts["window"][1] - facts["window"][0] == pytest.approx(0.003, abs=0.0011), facts
         if key(path) == "06":
             assert facts["dropped"] and "65536" in facts["dropped"][0], facts
     print(f"{path.name}: {took:.1f} s")

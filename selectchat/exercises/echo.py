@@ -4,7 +4,7 @@ import socket
 import threading
 import time
 
-from .base import SPIN_LIMIT, Exercise, Wrong, closed_by_peer, connect, cpu_while_idle, receive
+from .base import SPIN_LIMIT, Exercise, Wrong, server_ended, closed_by_peer, connect, cpu_while_idle, receive
 
 
 # --- 2.1 wait_readable(sock, timeout) ---------------------------------------------------
@@ -101,12 +101,12 @@ def echo_server_in_parent(child):
     """Drive the student's echo server; return None if it behaved, else what went wrong."""
     ready = child.message(10)
     if ready is None or ready.get("event") != "ready":
-        return _ended(child, ready, "before serving anyone")
+        return server_ended(child, ready, "before serving anyone")
     port = ready["port"]
     threads_at_start = child.threads()
     used = cpu_while_idle(child)
-    if not child.running():
-        return _ended(child, None, "before anyone connected")
+    if child.stopped():
+        return server_ended(child, None, "before anyone connected")
     if used > SPIN_LIMIT:
         return (f"with nobody connected, your server used {used:.2f} s of CPU in 0.5 s: "
                 "it keeps checking instead of waiting")
@@ -124,8 +124,8 @@ def echo_server_in_parent(child):
         answered = sum(receive(sock, len(line), max(0.05, deadline - time.monotonic())) == line
                        for sock, line in zip(crowd, lines))
         if answered < len(crowd):
-            if not child.running():
-                return _ended(child, None, "while five clients talked")
+            if child.stopped():
+                return server_ended(child, None, "while five clients talked")
             return (f"one client was connected but silent, and five others each sent a line: only {answered} "
                     "of the five got their line back within 2 s")
         threads = child.threads()
@@ -147,8 +147,8 @@ def echo_server_in_parent(child):
         leaver = crowd.pop()
         leaver.close()                               # disconnects
         time.sleep(0.2)
-        if not child.running():
-            return _ended(child, None, "when a client disconnected")
+        if child.stopped():
+            return server_ended(child, None, "when a client disconnected")
         used = cpu_while_idle(child)
         if used > SPIN_LIMIT:
             return (f"after a client disconnected, your server used {used:.2f} s of CPU in 0.5 s while "
@@ -168,18 +168,78 @@ def echo_server_in_parent(child):
             sock.close()
 
 
-def _ended(child, message, when):
-    """A sentence for a server that stopped serving (returned, raised, or never started)."""
-    while message is None or message.get("event") not in ("verdict", None):
-        message = child.message(1.0) or {"event": None}
-    if message.get("event") == "verdict" and message.get("outcome") == "not done":
-        return "not done"
-    if message.get("event") == "verdict" and message.get("outcome") == "wrong":
-        return f"your server stopped {when}: {message['message']}"
-    if child.running():
-        return "your server did not start serving within 10 s"
-    printed = child.printed(300)
-    return f"your server stopped {when}" + (f"; it printed: {printed}" if printed else "")
-
-
 ECHO_SERVER = Exercise("echo_server", echo_server_in_child, echo_server_in_parent, time_limit=30)
+
+
+# --- 3.4 relay_server(listener): every complete line to every other client --------------
+
+
+def relay_server_in_child(relay_server, args, report):
+    listener = socket.create_server(("127.0.0.1", 0))
+    report("ready", port=listener.getsockname()[1])
+    relay_server(listener)
+    report("returned")
+
+
+def _quiet(sock, seconds):
+    """What arrives on ``sock`` within ``seconds`` (b"" if nothing)."""
+    return receive(sock, 65536, seconds)
+
+
+def relay_server_in_parent(child):
+    ready = child.message(10)
+    if ready is None or ready.get("event") != "ready":
+        return server_ended(child, ready, "before serving anyone")
+    port = ready["port"]
+    people = []
+    try:
+        silent = connect(port)
+        alice, bob, carol, dave = (connect(port) for _ in range(4))
+        people += [silent, alice, bob, carol, dave]
+        time.sleep(0.2)
+        alice.sendall(b"hello\n")
+        for name, sock in (("bob", bob), ("carol", carol), ("dave", dave)):
+            if receive(sock, 6, 1.5) != b"hello\n":
+                if child.stopped():
+                    return server_ended(child, None, "when a client sent a line")
+                return (f"one client sent a line while another was connected but silent; {name} did not get "
+                        "that line within 1.5 s")
+        if _quiet(alice, 0.3):
+            return "a client got its own line back: a relay sends each line to the *other* clients"
+        bob.sendall(b"half a")                     # ... and stalls
+        if _quiet(carol, 0.3):
+            return ("a client sent half a line, and the others got that half before the line ended: they "
+                    "would see broken lines")
+        carol.sendall(b"meanwhile\n")
+        if receive(alice, 10, 1.5) != b"meanwhile\n":
+            return ("while one client's line was half sent, another client's complete line did not reach "
+                    "the others: your server waited for the rest of the first line")
+        receive(dave, 10, 1.5)
+        receive(bob, 10, 1.5)
+        bob.sendall(b" line\none\ntwo\n")        # the end of the half line, and two more, in one send
+        expected = b"half a line\none\ntwo\n"
+        got = receive(alice, len(expected), 1.5)
+        if got != expected:
+            return (f"a client finished a half line and sent two more in one piece; another client got "
+                    f"{got!r:.60} instead of those three lines")
+        receive(carol, len(expected), 1.5)
+        receive(dave, len(expected), 1.5)
+        dave.close()                               # leaves
+        people.remove(dave)
+        time.sleep(0.2)
+        alice.sendall(b"still here?\n")
+        if child.stopped():
+            return server_ended(child, None, "when a client left")
+        if receive(bob, 12, 1.5) != b"still here?\n" or receive(carol, 12, 1.5) != b"still here?\n":
+            return "after a client left, the others' lines no longer reached each other"
+        used = cpu_while_idle(child)
+        if used > SPIN_LIMIT:
+            return (f"after a client left, your server used {used:.2f} s of CPU in 0.5 s while nobody "
+                    "talked: it keeps reacting to the closed connection")
+        return None
+    finally:
+        for sock in people:
+            sock.close()
+
+
+RELAY_SERVER = Exercise("relay_server", relay_server_in_child, relay_server_in_parent, time_limit=30)

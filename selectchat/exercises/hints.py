@@ -39,6 +39,11 @@ HINTS = {
     "3.3": ["Each accepted connection is one event in the trace.",
             "trace.of(kind) keeps the events of one kind; which kind is an accept?",
             "docs/trace-format.md lists the kinds."],
+    "3.4": ["Your echo server from exercise 2.4, with two changes: each client has a buffer of bytes that do not "
+            "form a complete line yet, and a complete line goes to every client but the one who sent it.",
+            "A dict from socket to bytearray; after each recv(), cut out the complete lines (up to and "
+            "including each \\n) and send each to the others. At EOF, forget the client in both places.",
+            "Notebook 7 is all about buffers like this one; https://docs.python.org/3/library/stdtypes.html#bytearray"],
     "4.1": ["Everyone in the room gets the message, except one person.",
             "Who does not get their own message back?",
             "Look at the send() squares on the timeline after one recv()."],

@@ -77,6 +77,15 @@ class Child:
     def running(self):
         return self.process.poll() is None
 
+    def stopped(self, grace=0.5):
+        """True if the child has ended, waiting up to ``grace`` seconds for it (a child that
+        just closed its pipes may not have been reaped yet)."""
+        try:
+            self.process.wait(grace)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
     def cpu_seconds(self):
         """User plus system CPU time the child has used so far (Linux /proc; 0.0 elsewhere)."""
         try:
