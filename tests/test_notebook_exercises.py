@@ -140,3 +140,21 @@ def test_hints_are_tiered_and_never_hold_the_code():
         for tier in tiers:
             leaked = [line for line in code_lines if line in tier]
             assert not leaked, f"hint for {label} holds the answer's code: {leaked}"
+
+
+def test_a_process_the_students_code_started_goes_too(tmp_path):
+    """The child runs in its own process group, killed whole: a `sleep` it started does not survive."""
+    pid_file = tmp_path / "grandchild"
+    source = ("import subprocess\n"
+              "def wait_readable(sock, timeout):\n"
+              f"    helper = subprocess.Popen(['sleep', '60'])\n"
+              f"    open({str(pid_file)!r}, 'w').write(str(helper.pid))\n"
+              "    return 'maybe'\n")
+    outcome, message = run("2.1", source)
+    assert outcome == "wrong" and "returned 'maybe'" in message, message
+    grandchild = int(pid_file.read_text())
+    try:
+        assert gone(grandchild), f"the student's subprocess {grandchild} outlived the check"
+    finally:
+        if not gone(grandchild, 0.1):
+            os.kill(grandchild, signal.SIGKILL)

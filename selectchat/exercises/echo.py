@@ -1,6 +1,7 @@
 """Notebook 2: ``wait_readable`` (one select() call with a timeout) and the echo loop."""
 
 import socket
+import struct
 import threading
 import time
 
@@ -157,6 +158,15 @@ def echo_server_in_parent(child):
         sockets.append(newcomer)
         if not _echoes(newcomer, b"I just arrived\n") or not _echoes(crowd[1], b"me too\n"):
             return "after a client disconnected, your server stopped answering the other clients"
+
+        rude = connect(port)
+        rude.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        rude.close()                                 # linger 0: a reset (RST) instead of a goodbye
+        time.sleep(0.2)
+        if child.stopped():
+            return server_ended(child, None, "when a client reset its connection")
+        if not _echoes(crowd[1], b"and now?\n"):
+            return "after a client reset its connection, your server stopped answering the others"
 
         crowd[2].shutdown(socket.SHUT_WR)            # "I am done": EOF at the server
         if not closed_by_peer(crowd[2], 2.0):

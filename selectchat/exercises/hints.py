@@ -27,7 +27,8 @@ HINTS = {
     "2.4": ["One list of sockets to watch: the listener and every client. One select() per pass, with no "
             "timeout: it waits until something happens.",
             "Readable listener: accept() and add the new socket to the list. Readable client: one recv(); "
-            "b'' means the client left: remove it from the list, then close it. Never wait for a whole line.",
+            "b'' (or ConnectionResetError) means the client left: remove it from the list, then close it. "
+            "Never wait for a whole line.",
             "select_echo_server above is close; the select module docs: "
             "https://docs.python.org/3/library/select.html#select.select"],
     "3.1": ["The server's answer is a line whose command is a three-digit number.",
