@@ -26,7 +26,9 @@ def _must_be_bool(result):
 def wait_readable_in_child(wait_readable, args, report):
     left, right = socket.socketpair()
     left.setblocking(False)
+    cpu_before = time.process_time()
     result, took = _timed(wait_readable, left, 0.3)
+    cpu = time.process_time() - cpu_before
     _must_be_bool(result)
     if result:
         raise Wrong("nothing had been sent yet, but your function said readable")
@@ -35,6 +37,9 @@ def wait_readable_in_child(wait_readable, args, report):
                     "it does not wait for the timeout")
     if took > 0.9:
         raise Wrong(f"nothing arrived and the timeout was 0.3 s, but your function returned only after {took:.2f} s")
+    if cpu > 0.05:
+        raise Wrong(f"while it waited 0.3 s for nothing, your function used {cpu:.2f} s of CPU: it keeps "
+                    "checking instead of letting one call wait")
     if left.gettimeout() != 0.0:
         raise Wrong("your function changed the socket's timeout or blocking mode: the caller's socket "
                     "must come back as it was")
@@ -103,7 +108,6 @@ def echo_server_in_parent(child):
     ready = child.message(10)
     if ready is None or ready.get("event") != "ready":
         return server_ended(child, ready, "before serving anyone")
-    port = ready["port"]
     threads_at_start = child.threads()
     used = cpu_while_idle(child)
     if child.stopped():
@@ -111,71 +115,84 @@ def echo_server_in_parent(child):
     if used > SPIN_LIMIT:
         return (f"with nobody connected, your server used {used:.2f} s of CPU in 0.5 s: "
                 "it keeps checking instead of waiting")
-    sockets = []
+    sockets = []                                     # every client we open, closed at the end
     try:
-        silent = connect(port)
-        sockets.append(silent)
-        crowd = [connect(port) for _ in range(5)]
-        sockets += crowd
-        time.sleep(0.1)
-        lines = [f"hello from client {n}\n".encode() for n in range(len(crowd))]
-        for sock, line in zip(crowd, lines):
-            sock.sendall(line)
-        deadline = time.monotonic() + 2.0
-        answered = sum(receive(sock, len(line), max(0.05, deadline - time.monotonic())) == line
-                       for sock, line in zip(crowd, lines))
-        if answered < len(crowd):
-            if child.stopped():
-                return server_ended(child, None, "while five clients talked")
-            return (f"one client was connected but silent, and five others each sent a line: only {answered} "
-                    "of the five got their line back within 2 s")
-        threads = child.threads()
-        if threads > threads_at_start:
-            return (f"your server ran {threads - threads_at_start} more thread(s) with six clients connected: "
-                    "this exercise is one thread that waits in select()")
-
-        staller = connect(port)
-        sockets.append(staller)
-        staller.sendall(b"half a li")               # ... and stalls, mid-line
-        time.sleep(0.1)
-        if not _echoes(crowd[0], b"are you still there?\n", timeout=1.5):
-            return ("a client sent half a line and stalled; meanwhile another client's line "
-                    "got no echo: your server waited for the rest of the stalled line")
-        staller.sendall(b"ne\n")
-        if receive(staller, len(b"half a line\n"), 2.0) != b"half a line\n":
-            return "a client sent a line in two pieces, and did not get the whole line back"
-
-        leaver = crowd.pop()
-        leaver.close()                               # disconnects
-        time.sleep(0.2)
-        if child.stopped():
-            return server_ended(child, None, "when a client disconnected")
-        used = cpu_while_idle(child)
-        if used > SPIN_LIMIT:
-            return (f"after a client disconnected, your server used {used:.2f} s of CPU in 0.5 s while "
-                    "nobody talked: it keeps reacting to the closed connection")
-        newcomer = connect(port)
-        sockets.append(newcomer)
-        if not _echoes(newcomer, b"I just arrived\n") or not _echoes(crowd[1], b"me too\n"):
-            return "after a client disconnected, your server stopped answering the other clients"
-
-        rude = connect(port)
-        rude.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        rude.close()                                 # linger 0: a reset (RST) instead of a goodbye
-        time.sleep(0.2)
-        if child.stopped():
-            return server_ended(child, None, "when a client reset its connection")
-        if not _echoes(crowd[1], b"and now?\n"):
-            return "after a client reset its connection, your server stopped answering the others"
-
-        crowd[2].shutdown(socket.SHUT_WR)            # "I am done": EOF at the server
-        if not closed_by_peer(crowd[2], 2.0):
-            return ("a client closed its side of the connection, and your server did not close "
-                    "its own side within 2 s")
+        for step in (_crowd_and_a_silent_one, _a_stalled_line, _leavers):
+            problem = step(child, ready["port"], sockets, threads_at_start)
+            if problem:
+                return problem
         return None
     finally:
         for sock in sockets:
             sock.close()
+
+
+def _open(port, sockets, count=1):
+    opened = [connect(port) for _ in range(count)]
+    sockets += opened
+    return opened
+
+
+def _crowd_and_a_silent_one(child, port, sockets, threads_at_start):
+    _open(port, sockets)                             # connects, and never says anything
+    crowd = _open(port, sockets, 5)
+    time.sleep(0.1)
+    lines = [f"hello from client {n}\n".encode() for n in range(len(crowd))]
+    for sock, line in zip(crowd, lines):
+        sock.sendall(line)
+    deadline = time.monotonic() + 2.0
+    answered = sum(receive(sock, len(line), max(0.05, deadline - time.monotonic())) == line
+                   for sock, line in zip(crowd, lines))
+    if answered < len(crowd):
+        if child.stopped():
+            return server_ended(child, None, "while five clients talked")
+        return (f"one client was connected but silent, and five others each sent a line: only {answered} "
+                "of the five got their line back within 2 s")
+    threads = child.threads()
+    if threads > threads_at_start:
+        return (f"your server ran {threads - threads_at_start} more thread(s) with six clients connected: "
+                "this exercise is one thread that waits in select()")
+    return None
+
+
+def _a_stalled_line(child, port, sockets, _):
+    talker, staller = _open(port, sockets, 2)
+    staller.sendall(b"half a li")                    # ... and stalls, mid-line
+    time.sleep(0.1)
+    if not _echoes(talker, b"are you still there?\n", timeout=1.5):
+        return ("a client sent half a line and stalled; meanwhile another client's line "
+                "got no echo: your server waited for the rest of the stalled line")
+    staller.sendall(b"ne\n")
+    if receive(staller, len(b"half a line\n"), 2.0) != b"half a line\n":
+        return "a client sent a line in two pieces, and did not get the whole line back"
+    return None
+
+
+def _leavers(child, port, sockets, _):
+    stayer, leaver, rude, closer = _open(port, sockets, 4)
+    leaver.close()                                   # disconnects politely
+    time.sleep(0.2)
+    if child.stopped():
+        return server_ended(child, None, "when a client disconnected")
+    used = cpu_while_idle(child)
+    if used > SPIN_LIMIT:
+        return (f"after a client disconnected, your server used {used:.2f} s of CPU in 0.5 s while "
+                "nobody talked: it keeps reacting to the closed connection")
+    newcomer, = _open(port, sockets)
+    if not _echoes(newcomer, b"I just arrived\n") or not _echoes(stayer, b"me too\n"):
+        return "after a client disconnected, your server stopped answering the other clients"
+    rude.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    rude.close()                                     # linger 0: a reset (RST) instead of a goodbye
+    time.sleep(0.2)
+    if child.stopped():
+        return server_ended(child, None, "when a client reset its connection")
+    if not _echoes(stayer, b"and now?\n"):
+        return "after a client reset its connection, your server stopped answering the others"
+    closer.shutdown(socket.SHUT_WR)                  # "I am done": EOF at the server
+    if not closed_by_peer(closer, 2.0):
+        return ("a client closed its side of the connection, and your server did not close "
+                "its own side within 2 s")
+    return None
 
 
 ECHO_SERVER = Exercise("echo_server", echo_server_in_child, echo_server_in_parent, time_limit=30)
