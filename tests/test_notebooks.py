@@ -66,8 +66,8 @@ _play = _play_before
 """
 
 ANSWERS = ROOT / "tests" / "notebook_answers"
-# Notebooks with an exercise in which the student writes the loop of the lesson (checked by verify()).
-LIVE_CODE = {"02", "03", "05", "06", "07", "08"}
+# From notebook 2 on, each has an exercise in which the student writes the code of the lesson (verify()).
+LIVE_CODE = {"02", "03", "04", "05", "06", "07", "08"}
 CHECK_LABEL = re.compile(r"""(?:check|verify)\(\s*["']([\d.]+)["']""")
 
 

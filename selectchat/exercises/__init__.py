@@ -27,11 +27,13 @@ from .flush import FLUSH, SEND_TO_ALL
 from .framing import SPLIT_FRAMES, SPLIT_LINES
 from .hints import hint
 from .sandbox import Child, source_of
+from .timeline import BUSY_BINS
 
 EXERCISES = {
     "2.1": WAIT_READABLE,
     "2.4": ECHO_SERVER,
     "3.4": RELAY_SERVER,
+    "4.4": BUSY_BINS,
     "5.4": CLIENT_LOOP,
     "6.2": FLUSH,
     "6.4": SEND_TO_ALL,

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-PRELUDE = "import errno, os, select, selectors, socket, struct, sys, time\n"
+PRELUDE = "import errno, math, os, select, selectors, socket, struct, sys, time\n"
 
 
 class Wrong(Exception):

@@ -54,6 +54,12 @@ HINTS = {
     "4.3": ["Each select event says how long the loop was blocked in it.",
             "Add up one field over all the select events.",
             "docs/trace-format.md, the 'select' event; the built-in sum()."],
+    "4.4": ["Two steps: how long each bin is, and how much of it the loop spent blocked; busy is the difference.",
+            "For each select event, walk from its start to its end, giving each bin the part of the wait that "
+            "falls inside it. Bins are counted from the first select's start; the last one stops at the "
+            "trace's end.",
+            "docs/trace-format.md (the select event); selectchat.trace.utilisation_bins is the library's "
+            "version: read it after you have tried."],
     "5.1": ["In canonical mode, the terminal driver keeps the line you are typing until it is finished.",
             "What finishes a line?",
             "https://docs.python.org/3/library/termios.html and man 3 termios (ICANON)."],
