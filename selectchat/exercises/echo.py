@@ -11,10 +11,27 @@ from .base import SPIN_LIMIT, Exercise, Wrong, server_ended, closed_by_peer, con
 # --- 2.1 wait_readable(sock, timeout) ---------------------------------------------------
 
 
-def _timed(function, *args):
-    started = time.monotonic()
-    result = function(*args)
-    return result, time.monotonic() - started
+def _timed(function, *args, limit, hang):
+    """Call ``function(*args)`` in a thread; (result, seconds taken), or Wrong(hang) if it is
+    still running after ``limit`` seconds (the thread is a daemon: it dies with this process)."""
+    box = {}
+
+    def call():
+        started = time.monotonic()
+        try:
+            box["result"] = function(*args)
+        except BaseException as error:
+            box["error"] = error
+        box["took"] = time.monotonic() - started
+
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    thread.join(limit)
+    if thread.is_alive():
+        raise Wrong(hang)
+    if "error" in box:
+        raise box["error"]
+    return box["result"], box["took"]
 
 
 def _must_be_bool(result):
@@ -23,11 +40,19 @@ def _must_be_bool(result):
                     "it should return True or False")
 
 
+def _unchanged(sock):
+    if sock.gettimeout() != 0.0:
+        raise Wrong("your function changed the socket's timeout or blocking mode: the caller's socket "
+                    "must come back as it was")
+
+
 def wait_readable_in_child(wait_readable, args, report):
     left, right = socket.socketpair()
     left.setblocking(False)
     cpu_before = time.process_time()
-    result, took = _timed(wait_readable, left, 0.3)
+    result, took = _timed(wait_readable, left, 0.3, limit=2.0,
+                          hang="nothing arrived and the timeout was 0.3 s, but your function was still waiting "
+                               "after 2 s: it does not stop at the timeout")
     cpu = time.process_time() - cpu_before
     _must_be_bool(result)
     if result:
@@ -40,13 +65,19 @@ def wait_readable_in_child(wait_readable, args, report):
     if cpu > 0.05:
         raise Wrong(f"while it waited 0.3 s for nothing, your function used {cpu:.2f} s of CPU: it keeps "
                     "checking instead of letting one call wait")
-    if left.gettimeout() != 0.0:
-        raise Wrong("your function changed the socket's timeout or blocking mode: the caller's socket "
-                    "must come back as it was")
+    result, took = _timed(wait_readable, left, 0, limit=1.0,
+                          hang="with nothing waiting and timeout 0, your function was still waiting after 1 s: "
+                               "timeout 0 means answer at once, without waiting")
+    if result is not False or took > 0.2:
+        raise Wrong(f"with nothing waiting and timeout 0, your function returned {result!r} after {took:.2f} s: "
+                    "timeout 0 means answer at once, without waiting")
+    _unchanged(left)
 
     threading.Timer(0.2, right.send, args=(b"x",)).start()
-    result, took = _timed(wait_readable, left, 5.0)
+    result, took = _timed(wait_readable, left, 3.0, limit=4.0,
+                          hang="a byte arrived after 0.2 s, but your function was still waiting 4 s later")
     _must_be_bool(result)
+    _unchanged(left)
     if not result:
         raise Wrong("a byte arrived while your function waited, but it said not readable")
     if took > 1.5:
@@ -59,7 +90,8 @@ def wait_readable_in_child(wait_readable, args, report):
     if still_there != b"x":
         raise Wrong("your function consumed the byte that was waiting: after it returns, "
                     "the caller's recv() must still find it")
-    result, took = _timed(wait_readable, left, 0)
+    result, took = _timed(wait_readable, left, 0, limit=1.0,
+                          hang="with a byte waiting and timeout 0, your function was still running after 1 s")
     if result is not True or took > 0.2:
         raise Wrong("with a byte already waiting and timeout 0, your function did not answer True at once")
 
@@ -83,8 +115,8 @@ def wait_readable_in_child(wait_readable, args, report):
         raise Wrong("the peer closed the connection (EOF), but your function said not readable")
 
 
-WAIT_READABLE = Exercise("wait_readable", wait_readable_in_child, time_limit=6,
-                         hang="it was still running after 6 s: when nothing arrives, it must give up "
+WAIT_READABLE = Exercise("wait_readable", wait_readable_in_child, time_limit=12,
+                         hang="it was still running after 12 s: when nothing arrives, it must give up "
                               "after `timeout` seconds")
 
 
