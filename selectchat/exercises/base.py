@@ -94,15 +94,15 @@ SPIN_LIMIT = 0.05   # CPU seconds in a 0.5 s idle window: a loop that waits in s
 #                    one that spins gets far more, even on a busy 2-core machine
 
 
-def server_ended(child, message, when):
+def server_ended(child, message, when, who="your server"):
     """A sentence for a server that stopped serving (returned, raised, or never started)."""
     while message is None or message.get("event") not in ("verdict", None):
         message = child.message(1.0) or {"event": None}
     if message.get("event") == "verdict" and message.get("outcome") == "not done":
         return "not done"
     if message.get("event") == "verdict" and message.get("outcome") == "wrong":
-        return f"your server stopped {when}: {message['message']}"
+        return f"{who} stopped {when}: {message['message']}"
     if child.running():
-        return "your server did not start serving within 10 s"
+        return f"{who} did not start within 10 s"
     printed = child.printed(300)
-    return f"your server stopped {when}" + (f"; it printed: {printed}" if printed else "")
+    return f"{who} stopped {when}" + (f"; it printed: {printed}" if printed else "")
