@@ -54,9 +54,20 @@ FACTS = {
               "clients": 3, "dropped": [e["reason"] for e in trace.of("close") if "SendQ" in e["reason"]]}""",
 }
 
+# Notebook 4's dashboard, when a run fails (the server cannot start, the trace cannot be written):
+# the error must be on its status line, not only in JupyterLab's log console, and the button usable.
+DASHBOARD_FAILS = """
+def _cannot_write(*args):
+    raise OSError("cannot write the trace")
+_play, _play_before = _cannot_write, _play
+run_clicked()
+print("DASHBOARD", json.dumps({"status": status.value, "disabled": run_button.disabled}))
+_play = _play_before
+"""
+
 ANSWERS = ROOT / "tests" / "notebook_answers"
-# Notebooks with an exercise in which the student writes the loop of the lesson (checked by verify()).
-LIVE_CODE = {"02", "05", "06", "07", "08"}
+# From notebook 2 on, each has an exercise in which the student writes the code of the lesson (verify()).
+LIVE_CODE = {"02", "03", "04", "05", "06", "07", "08"}
 CHECK_LABEL = re.compile(r"""(?:check|verify)\(\s*["']([\d.]+)["']""")
 
 
@@ -124,6 +135,8 @@ def with_answers_and_facts(nb, facts):
         added += 2
     if facts:
         copy.cells.append(nbformat.v4.new_code_cell(f"import json\nprint('NBFACTS', json.dumps({facts}))"))
+    if "run_clicked" in "".join(cell.source for cell in nb.cells):
+        copy.cells.append(nbformat.v4.new_code_cell("import json\n" + DASHBOARD_FAILS))
     for number, cell in enumerate(copy.cells):   # fresh ids: inserted cells must not clash
         cell["id"] = f"test-{number}"
     return copy, checks
@@ -214,7 +227,12 @@ def test_notebook_runs_top_to_bottom(path):
         if key(path) == "04":
             assert facts["zoom"] == lanes, facts
             assert facts["dashboard"] == lanes, facts
-            assert facts["window"][1] - facts["window"][0] == pytest.approx(0.03, abs=0.002), facts
+            line = next(line for cell in copy.cells if cell.cell_type == "code"
+                        for line in text_of(cell).splitlines() if line.startswith("DASHBOARD "))
+            dashboard = json.loads(line.split(" ", 1)[1])
+            assert "the run failed: OSError: cannot write the trace" in dashboard["status"], dashboard
+            assert dashboard["disabled"] is False, dashboard
+            assert facts["window"][1] - facts["window"][0] == pytest.approx(0.003, abs=0.0011), facts
         if key(path) == "06":
             assert facts["dropped"] and "65536" in facts["dropped"][0], facts
     print(f"{path.name}: {took:.1f} s")
