@@ -134,7 +134,7 @@ def test_the_jump_stays_put_at_the_end_and_a_new_connection_is_told_on_the_liste
     (accept,) = trace.of("accept")[:1]
     assert rows[listener].readable and rows[listener].handler == "?"
     assert rows[listener].lines[0].startswith(f"accept() → new connection fd {accept['fd']}")
-    assert rows[accept["fd"]].handler == "Connection" and not rows[accept["fd"]].readable
+    assert rows[accept["fd"]].handler == "Stream" and not rows[accept["fd"]].readable
 
 
 def test_a_signal_and_a_timer_are_told_as_why_select_returned(tmp_path):
