@@ -375,3 +375,61 @@ def test_parameters_split_on_ascii_space_only_and_text_always_has_its_colon():
             carol.send("PRIVMSG dave psst")
             assert b"PRIVMSG dave :psst\r\n" in read_until(sock, b"psst")
             sock.close()
+
+
+def test_a_slow_reader_is_dropped_and_does_not_set_the_pace_of_its_room():
+    """Backpressure waits for readers that keep up, not for one that trickles: the room goes on."""
+    with start_server("--max-sendq", "65536") as server:
+        slow = raw(server.address, rcvbuf=2048)
+        register(slow, "trickle")
+        slow.sendall(b"JOIN #room\r\n")
+        read_until(slow, b" 366 ")
+        fast = raw(server.address)
+        register(fast, "fast")
+        fast.sendall(b"JOIN #room\r\n")
+        read_until(fast, b" 366 ")
+        sender = raw(server.address)
+        register(sender, "talker")
+        sender.sendall(b"JOIN #room\r\nPING :joined\r\n")
+        read_until(sender, b"joined")
+        dropped = threading.Event()
+
+        def trickle():  # 512 bytes every 50 ms: about 10 KB/s, reading all the while
+            slow.settimeout(0.05)
+            while not dropped.is_set():
+                try:
+                    chunk = slow.recv(512)
+                except TimeoutError:
+                    continue
+                if not chunk:
+                    return
+                time.sleep(0.05)
+
+        threading.Thread(target=trickle, daemon=True).start()
+        received = [0]
+
+        def read_fast():
+            fast.settimeout(0.5)
+            while not dropped.is_set():
+                try:
+                    received[0] += len(fast.recv(1 << 20))
+                except TimeoutError:
+                    pass
+
+        threading.Thread(target=read_fast, daemon=True).start()
+        chunk = b"".join(b"PRIVMSG #room :" + b"m" * 200 + b"\r\n" for _ in range(500))  # 110 KB
+        def trickle_dropped():  # (its ERROR line may never reach it: its socket is full)
+            return any("trickle disconnected (SendQ exceeded" in line for line in server.log)
+
+        sent, deadline = 0, time.monotonic() + 30
+        while not trickle_dropped() and time.monotonic() < deadline:
+            sender.sendall(chunk)   # blocks whenever the server holds the talker back
+            sent += len(chunk)
+        if trickle_dropped():
+            dropped.set()
+        # Were the room paced to the trickle (10 KB/s), its queue would never pass --max-sendq.
+        assert dropped.is_set(), f"after {sent} bytes the trickling reader still sets the room's pace"
+        assert received[0] > 0
+        assert_still_serving(server)
+        for sock in (slow, fast, sender):
+            sock.close()

@@ -76,7 +76,7 @@ class Stream:
         self.state = State.OPEN
         self.reading = True
         self.eof = False
-        self.progress_at = loop.now   # when the peer last took bytes, or a backlog began
+        self.bytes_sent = 0           # taken by the kernel so far: the peer's pace can be measured
         self.close_reason = ""
         self._timers = []
         sock.setblocking(False)
@@ -137,7 +137,6 @@ class Stream:
             return 0
         outbuf = self.outbuf
         if not outbuf:
-            self.progress_at = self.loop.now
             self.loop.modify(self.sock, read=self.reading, write=True)
         outbuf += data
         if self.max_output is not None and len(outbuf) > self.max_output:
@@ -157,8 +156,7 @@ class Stream:
         if observer:
             observer.record("send", fd=self.fd, asked=len(self.outbuf), sent=sent)
         del self.outbuf[:sent]
-        if sent:
-            self.progress_at = self.loop.now
+        self.bytes_sent += sent
         if self.notify_drained and len(self.outbuf) <= self.low_water and self.state is State.OPEN:
             self.notify_drained = False
             self.protocol.output_drained()  # it may queue more

@@ -12,9 +12,12 @@ over lines is that serving a client is **bounded both ways**:
   packet of 3,000 ``LIST`` lines costs one reply's worth of memory at a time.
 * *Its audience.*  When a message it sent pushes a reader's queue past the
   high-water mark, the sender waits until that reader has taken most of it:
-  backpressure, as TCP applies it between two hosts.  A reader that keeps
-  reading is never dropped because others flood.  A reader that takes
-  nothing for ``STALL`` seconds is not waited for: its queue grows to
+  backpressure, as TCP applies it between two hosts.  A reader that is only
+  momentarily behind (twenty flooders' chunks landed in one pass) takes its
+  queue in milliseconds, so it is never dropped because others flood.  But
+  a room must not crawl at the pace of its slowest member: a reader is waited
+  for only while its own pace would clear its excess within ``CATCH_UP``
+  seconds.  A slow reader is not waited for; its queue grows to
   ``--max-sendq`` and it alone is dropped -- the slow-reader rule.
 
 Everything here runs inside the loop's handlers, so nothing blocks.
@@ -28,7 +31,8 @@ from ..irc import closing_link
 from ..net.stream import State, Stream
 
 BATCH = 32    # lines served before the server looks at queues again
-STALL = 1.0   # seconds a reader may take nothing before senders stop waiting for it
+PROBE = 0.02     # seconds a reader newly behind is given to show its pace
+CATCH_UP = 0.1   # a reader that needs longer than this, at its pace, to catch up is not waited for
 
 
 class Connection:
@@ -45,6 +49,8 @@ class Connection:
         self.long_reply = None    # the rest of a long reply: an iterator of lines
         self.waiting_for = None   # the reader whose full queue holds this sender back
         self.waiting = []         # senders held back by this reader's queue
+        self.full_since = None    # when our queue went above the high-water mark (None: it is not)
+        self.sent_when_full = 0   # what our stream had sent by then: our pace since is measured
         self.peer_closed = False  # EOF seen: answer what was read, then close
 
     def __repr__(self):
@@ -113,6 +119,7 @@ class Connection:
 
     def output_drained(self):
         """Our queue fell below the low-water mark: resume what it held back."""
+        self.full_since = None
         for sender in self.waiting:
             if sender.waiting_for is self:
                 sender.waiting_for = None
@@ -126,14 +133,23 @@ class Connection:
     # --- backpressure on senders ---------------------------------------------------
 
     def wait_for(self, reader):
-        """Serve this sender no more until ``reader`` has taken most of its queue."""
-        stream = reader.stream
-        if self.waiting_for is not None or self.server.loop.now - stream.progress_at > STALL:
-            return  # already waiting, or the reader is stalled: it is not waited for
-        self.waiting_for = reader
-        reader.waiting.append(self)
-        stream.notify_drained = True
-        self.server.loop.call_later(STALL, lambda: self._stop_waiting_for(reader))
+        """Serve this sender no more, for now, if ``reader`` is behind but keeps up."""
+        now = self.server.loop.now
+        if reader.full_since is None:  # it just went above the mark: a new episode
+            reader.full_since, reader.sent_when_full = now, reader.stream.bytes_sent
+            reader.stream.notify_drained = True  # output_drained() ends the episode
+        if self.waiting_for is None and reader.keeps_up(now):
+            self.waiting_for = reader
+            reader.waiting.append(self)
+            self.server.loop.call_later(PROBE, lambda: self._stop_waiting_for(reader))  # then look again
+
+    def keeps_up(self, now):
+        """Would this reader, at its pace since it went above the mark, catch up within CATCH_UP?"""
+        elapsed = now - self.full_since
+        if elapsed < PROBE:
+            return True  # newly behind: give it a moment to show its pace
+        pace = (self.stream.bytes_sent - self.sent_when_full) / elapsed
+        return pace * CATCH_UP >= self.stream.buffer_size - self.stream.low_water
 
     def _stop_waiting_for(self, reader):
         if self.waiting_for is reader:
