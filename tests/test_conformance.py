@@ -214,8 +214,9 @@ def test_welcome_burst_order_and_shapes(wires):
     assert_shape(welcome[1], "002", [nick, ANY])
     assert_shape(welcome[2], "003", [nick, ANY])
     # 004 <client> <servername> <version> <user modes> <channel modes> <channel modes with a parameter>
-    assert_shape(welcome[3], "004", [nick, SERVER_NAME, ANY, "i", ANY, ANY])
-    assert set(welcome[3].params[4]) == {"k", "l", "o"}
+    assert_shape(welcome[3], "004", [nick, SERVER_NAME, ANY, "iow", ANY, ANY])
+    assert set(welcome[3].params[4]) == set("beIklimnstov")   # every room mode
+    assert set(welcome[3].params[5]) == set("beIklov")        # those that take a parameter
     # LUSERS: 251 and 255 are a MUST; 251 carries three numbers in its text.
     lusers = {line.command: line for line in welcome if line.command in ("251", "254", "255")}
     assert set(lusers) >= {"251", "255"}
@@ -246,10 +247,10 @@ def test_isupport_tokens_say_what_the_server_does(wires):
     alice = wires()
     tokens = isupport(register(alice, fresh("tok")))
     assert tokens["CHANTYPES"] == "#"
-    assert tokens["PREFIX"] == "(o)@"
+    assert tokens["PREFIX"] == "(ov)@+"
     assert tokens["CASEMAPPING"] == "ascii"
-    # CHANMODES=A,B,C,D: no list modes, k always takes a parameter, l only when set.
-    assert tokens["CHANMODES"].split(",") == ["", "k", "l", ""]
+    # CHANMODES=A,B,C,D: the mask lists, k always takes a parameter, l only when set, the flags.
+    assert tokens["CHANMODES"].split(",") == ["beI", "k", "l", "imnst"]
     assert tokens["NETWORK"]
     nicklen, channellen, topiclen = (int(tokens[t]) for t in ("NICKLEN", "CHANNELLEN", "TOPICLEN"))
     targmax = dict(item.split(":") for item in tokens["TARGMAX"].split(","))
@@ -332,7 +333,10 @@ def test_what_real_clients_send_on_connect_does_not_break_registration(wires):
     client.send(f"JOIN {room}")
     client.until("366")
     client.send(f"MODE {room}", f"WHO {room}", f"MODE {room} b")
-    assert_shape(client.read(), "324", [nick, room, "+"])
+    assert_shape(client.read(), "324", [nick, room, "+nt"])   # new rooms are +n and +t
+    created = client.read()
+    assert_shape(created, "329", [nick, room, ANY])
+    assert abs(int(created.params[2]) - time.time()) < 60    # when the room was made, Unix time
     # 352 <client> <channel> <username> <host> <server> <nick> <flags> :<hopcount> <realname>
     who = client.read()
     assert_shape(who, "352", [nick, room, nick[:10], "127.0.0.1", SERVER_NAME, nick, "H@", "0 A client"])
@@ -612,10 +616,12 @@ def test_mode_changes_are_broadcast_with_their_parameters(cast):
         assert line.prefix.startswith(f"{alice.nick}!")
         assert_shape(line, "MODE", [room, "+lk", "5", "sesame"])
     bob.send(f"MODE {room}")           # a member sees the key ...
-    assert_shape(bob.read(), "324", [bob.nick, room, "+kl", "sesame", "5"])
+    assert_shape(bob.read(), "324", [bob.nick, room, "+ntkl", "sesame", "5"])
+    assert bob.read().command == "329"
     carol.send(f"MODE {room}")         # ... an outsider does not
     line = carol.read()
     assert line.command == "324" and "sesame" not in line.params
+    assert carol.read().command == "329"
     alice.send(f"MODE {room} +o {bob.nick}")
     for member in (alice, bob):
         assert_shape(member.read(), "MODE", [room, "+o", bob.nick])

@@ -81,8 +81,8 @@ def test_irc_package_connects_lists_joins_talks_parts_and_quits():
             events.wait_for("endofmotd")
             # It parsed our ISUPPORT (005) into its FeatureSet.
             features = connection.features
-            assert features.chantypes == "#" and dict(features.prefix) == {"@": "o"}
-            assert features.chanmodes == ["", "k", "l", ""]
+            assert features.chantypes == "#" and dict(features.prefix) == {"@": "o", "+": "v"}
+            assert features.chanmodes == ["beI", "k", "l", "imnst"]
             assert features.network == "selectchat"
 
             # LIST before joining: the operator's room, its occupancy and limit.

@@ -199,3 +199,35 @@ class PrivateMessage(Event):
     @property
     def text(self):  # private messages are logged without their text
         return f"{self.sender} -> {self.to} (private, {self.length} chars)"
+
+
+@_event("invite")
+class Invited(Event):
+    by: str
+    nick: str
+    room: str
+
+    @property
+    def text(self):
+        return f"{self.by} invited {self.nick} to {self.room}"
+
+
+@_event("oper")
+class BecameOperator(Event):
+    nick: str
+    name: str   # the operator name of the credentials used
+
+    @property
+    def text(self):
+        return f"{self.nick} is now a server operator (as {self.name})"
+
+
+@_event("kill")
+class Killed(Event):
+    by: str
+    nick: str
+    reason: str
+
+    @property
+    def text(self):
+        return f"{self.by} killed {self.nick} ({self.reason})"

@@ -1,5 +1,9 @@
 """Talking: messages to rooms and to people, notices, and being away.
 
+Who may speak in a room is decided by its modes: +n (on in new rooms)
+keeps out messages from non-members, +m lets only operators and voiced
+members speak.
+
 A message to a room is one line formatted once and sent to every other
 member (one :class:`~.effects.Send` with many recipients): the fan-out at
 the heart of a chat server.
@@ -22,13 +26,21 @@ def do_privmsg(chat, user, msg, command="PRIVMSG"):
             room = chat.find_room(target)
             if room is None:
                 notice or chat.reply(user, irc.ERR_NOSUCHNICK, target, "No such nick/room")
-            elif user not in room.members:
+                continue
+            # One dict lookup: None for an outsider, else the member's status
+            # letters ("" for none); +n refuses outsiders, +m whoever has no status.
+            status = room.members.get(user)
+            if status is None and "n" in room.flags:
                 notice or chat.reply(user, irc.ERR_CANNOTSENDTOCHAN, room.name,
-                                     "Cannot send to room (you are not in it)")
+                                     "Cannot send to room (+n: you are not in it)")
+            elif not status and "m" in room.flags:
+                notice or chat.reply(user, irc.ERR_CANNOTSENDTOCHAN, room.name,
+                                     "Cannot send to room (+m: you need voice)")
             else:
                 line = format_line(user.mask, command, room.name, text=text)
                 chat.send_to_room(room, line, exclude=user)
-                chat.event(RoomMessage(user.nick, room.name, len(room.members) - 1, len(line), text))
+                chat.event(RoomMessage(user.nick, room.name, len(room.members) - (status is not None),
+                                      len(line), text))
         else:
             peer = chat.find_user(target)
             if peer is None:

@@ -1,4 +1,7 @@
-"""Looking things up: LIST, NAMES, WHO, WHOIS, USERHOST, ISON, MOTD, LUSERS.
+"""Looking things up: LIST, NAMES, WHO, WHOIS, USERHOST, ISON, MOTD, LUSERS, TIME.
+
+A secret room (+s) is seen only by its members: outsiders do not find it
+in LIST, NAMES, WHO or WHOIS.
 
 A reply that can be long (``LIST`` of every room, ``NAMES`` of every room,
 ``WHO`` of a crowded room) is a generator handed to
@@ -8,10 +11,18 @@ a packet of a thousand ``LIST`` lines cannot make the server build a
 thousand lists at once.
 """
 
+from datetime import datetime, timezone
+
 from .. import irc
 from ..irc import format_line, list_topic
+from .masks import glob_match
 from .registration import send_lusers, send_motd
 from .rooms import names_lines
+
+
+def visible(room, user):
+    """May ``user`` see ``room`` in listings? Everyone, unless it is secret and ``user`` an outsider."""
+    return "s" not in room.flags or user in room.members
 
 
 def do_list(chat, user, msg):
@@ -19,6 +30,7 @@ def do_list(chat, user, msg):
         rooms = [room for name in msg.params[0].split(",") if (room := chat.find_room(name))]
     else:
         rooms = list(chat.rooms.values())  # the rooms now: later changes do not disturb the reply
+    rooms = [room for room in rooms if visible(room, user)]
     chat.send_later(user, _list_lines(chat, user, rooms))
 
 
@@ -41,7 +53,7 @@ def do_names(chat, user, msg):
 def _names_of(chat, user, names):
     for name in names:
         room = chat.find_room(name)
-        if room is not None:
+        if room is not None and visible(room, user):
             yield from names_lines(chat, user, room)
         else:
             yield format_line(chat.settings.server_name, irc.RPL_ENDOFNAMES, user.nick, name, "End of /NAMES list")
@@ -49,25 +61,33 @@ def _names_of(chat, user, names):
 
 def _names_of_all(chat, user, rooms):
     for room in rooms:
-        yield from names_lines(chat, user, room, end=False)
+        if visible(room, user):
+            yield from names_lines(chat, user, room, end=False)
     yield format_line(chat.settings.server_name, irc.RPL_ENDOFNAMES, user.nick, "*", "End of /NAMES list")
 
 
 def do_who(chat, user, msg):
-    mask = msg.param(0, "*")
-    room = chat.find_room(mask)
-    if room is not None:
-        members = list(room.members.items())
-        chat.send_later(user, _who_lines(chat, user, mask, room.name, members))
-    else:
-        peer = chat.find_user(mask)
-        chat.send_later(user, _who_lines(chat, user, mask, "*", [(peer, False)] if peer else []))
+    """``WHO #room``, ``WHO nick``, or ``WHO mask [o]`` (``*`` and ``?`` in a nick, user, host or real name)."""
+    mask = msg.param(0, "*") or "*"
+    if mask.startswith("#"):
+        room = chat.find_room(mask)
+        found = [(m, room.prefix(m)) for m in room.members] if room and visible(room, user) else []
+        return chat.send_later(user, _who_lines(chat, user, mask, room.name if found else "*", found))
+    peer = chat.find_user(mask)
+    if peer is not None:  # a plain nick finds its user, invisible or not
+        return chat.send_later(user, _who_lines(chat, user, mask, "*", [(peer, "")]))
+    pattern = "*" if mask == "0" else mask  # "WHO 0" is the old way to say "everyone"
+    shared = set(chat.peers(user)) | {user}
+    found = [(u, "") for u in chat.users.values()
+             if u.registered and (not u.invisible or u in shared) and (u.oper or msg.param(1) != "o")
+             and any(glob_match(pattern, field) for field in (u.nick, u.username, u.host, u.realname, u.mask))]
+    chat.send_later(user, _who_lines(chat, user, mask, "*", found))
 
 
 def _who_lines(chat, user, mask, room_name, members):
     server = chat.settings.server_name
-    for member, is_op in members:
-        flags = ("G" if member.away else "H") + ("@" if is_op else "")
+    for member, prefix in members:
+        flags = ("G" if member.away else "H") + ("*" if member.oper else "") + prefix
         yield format_line(server, irc.RPL_WHOREPLY, user.nick, room_name, member.username, member.host,
                           server, member.nick, flags, f"0 {member.realname}")
     yield format_line(server, irc.RPL_ENDOFWHO, user.nick, mask, "End of /WHO list")
@@ -82,10 +102,14 @@ def do_whois(chat, user, msg):
         chat.reply(user, irc.ERR_NOSUCHNICK, nick, "No such nick/room")
     else:
         chat.reply(user, irc.RPL_WHOISUSER, peer.nick, peer.username, peer.host, "*", peer.realname)
-        if peer.rooms:
-            rooms = " ".join(("@" if r.members[peer] else "") + r.name for r in peer.rooms.values())
-            chat.reply(user, irc.RPL_WHOISCHANNELS, peer.nick, rooms)
+        # An invisible (+i) user's rooms are shown only to those who share them.
+        rooms = [r.prefix(peer) + r.name for r in peer.rooms.values()
+                 if peer is user or user in r.members or (visible(r, user) and not peer.invisible)]
+        if rooms:
+            chat.reply(user, irc.RPL_WHOISCHANNELS, peer.nick, " ".join(rooms))
         chat.reply(user, irc.RPL_WHOISSERVER, peer.nick, chat.settings.server_name, "selectchat")
+        if peer.oper:
+            chat.reply(user, irc.RPL_WHOISOPERATOR, peer.nick, "is an IRC operator")
         if peer.away:
             chat.reply(user, irc.RPL_AWAY, peer.nick, peer.away)
     chat.reply(user, irc.RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
@@ -112,5 +136,24 @@ def do_lusers(chat, user, msg):
     send_lusers(chat, user)
 
 
+def do_time(chat, user, msg):
+    # The time of day, from the clocks the server passed in (RFC 2812 3.4.6;
+    # modern IRC adds the Unix time as a parameter before the text).
+    now = chat.unix_time()
+    text = time_text(now)
+    chat.reply(user, irc.RPL_TIME, chat.settings.server_name, str(now), "0", text)
+
+
+def time_text(unix_time):
+    """``Thursday December 3 2026 -- 14:05:09 +00:00``: a conversion, not a clock read."""
+    moment = datetime.fromtimestamp(unix_time, timezone.utc)
+    weekday = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[moment.weekday()]
+    month = ("January", "February", "March", "April", "May", "June", "July", "August",
+             "September", "October", "November", "December")[moment.month - 1]
+    # Spelled out rather than strftime("%A"), which follows the process's locale.
+    return f"{weekday} {month} {moment.day} {moment.year} -- {moment:%H:%M:%S} +00:00"
+
+
 COMMANDS = {"LIST": do_list, "NAMES": do_names, "WHO": do_who, "WHOIS": do_whois,
-            "USERHOST": do_userhost, "ISON": do_ison, "MOTD": do_motd, "LUSERS": do_lusers}
+            "USERHOST": do_userhost, "ISON": do_ison, "MOTD": do_motd, "LUSERS": do_lusers,
+            "TIME": do_time}
