@@ -656,7 +656,8 @@ def test_topic_query_set_and_shown_on_join(h):
     assert h.reply("bob", irc.RPL_TOPIC).params == ("bob", "#r", "today: select()")
     h.register("carol")
     h.send("carol", "JOIN #r")
-    assert [m.command for m in h.take("carol")] == ["JOIN", irc.RPL_TOPIC, irc.RPL_NAMREPLY, irc.RPL_ENDOFNAMES]
+    assert [m.command for m in h.take("carol")] == ["JOIN", irc.RPL_TOPIC, irc.RPL_TOPICWHOTIME,
+                                                      irc.RPL_NAMREPLY, irc.RPL_ENDOFNAMES]
 
 
 def test_topic_is_cut_to_topic_length():

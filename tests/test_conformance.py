@@ -505,8 +505,12 @@ def test_join_burst_order_without_and_with_topic(cast, wires):
     erin = wires(fresh("erin"))
     erin.send(f"JOIN {room}")
     burst = erin.until("366")
-    assert commands(burst) == ["JOIN", "332", "353", "366"]
+    assert commands(burst) == ["JOIN", "332", "333", "353", "366"]
     assert_shape(burst[1], "332", [erin.nick, room, "the topic"])
+    # 333 <client> <channel> <nick> <setat>: who set the topic, and when (Unix time)
+    assert_shape(burst[2], "333", [erin.nick, room, ANY, ANY])
+    assert burst[2].params[2].split("!")[0] == alice.nick
+    assert abs(int(burst[2].params[3]) - time.time()) < 60
 
 
 def test_names_for_rooms_that_do_not_exist_and_never_creates_them(wires):

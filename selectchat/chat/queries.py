@@ -13,7 +13,7 @@ thousand lists at once.
 
 from datetime import datetime, timezone
 
-from .. import irc
+from .. import __version__, irc
 from ..irc import format_line, list_topic
 from .masks import glob_match
 from .registration import send_lusers, send_motd
@@ -136,6 +136,12 @@ def do_lusers(chat, user, msg):
     send_lusers(chat, user)
 
 
+def do_info(chat, user, msg):
+    chat.reply(user, irc.RPL_INFO, f"selectchat {__version__}: a select() chat server for learning")
+    chat.reply(user, irc.RPL_INFO, "One thread, one select() loop; the rules in a sans-I/O core.")
+    chat.reply(user, irc.RPL_ENDOFINFO, "End of INFO list")
+
+
 def do_time(chat, user, msg):
     # The time of day, from the clocks the server passed in (RFC 2812 3.4.6;
     # modern IRC adds the Unix time as a parameter before the text).
@@ -156,4 +162,4 @@ def time_text(unix_time):
 
 COMMANDS = {"LIST": do_list, "NAMES": do_names, "WHO": do_who, "WHOIS": do_whois,
             "USERHOST": do_userhost, "ISON": do_ison, "MOTD": do_motd, "LUSERS": do_lusers,
-            "TIME": do_time}
+            "TIME": do_time, "INFO": do_info}

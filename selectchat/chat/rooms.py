@@ -49,7 +49,7 @@ def join(chat, user, name, key):
     user.invited_to.discard(irc_lower(room.name))  # an invitation lets one in once
     chat.send_to_room(room, format_line(user.mask, "JOIN", room.name))
     if room.topic:
-        chat.reply(user, irc.RPL_TOPIC, room.name, room.topic)
+        send_topic(chat, user, room)
     for line in names_lines(chat, user, room):
         chat.send(user, line)
     chat.event(Joined(user.nick, room.name, len(room.members)))
@@ -161,7 +161,7 @@ def do_topic(chat, user, msg):
         return chat.reply(user, irc.ERR_NOSUCHCHANNEL, msg.params[0], "No such room")
     if len(msg.params) == 1:
         if room.topic:
-            return chat.reply(user, irc.RPL_TOPIC, room.name, room.topic)
+            return send_topic(chat, user, room)
         return chat.reply(user, irc.RPL_NOTOPIC, room.name, "No topic is set")
     # +t (on in new rooms): only operators set the topic; -t: any member.
     allowed = require_op(chat, user, room) if "t" in room.flags else member_room(chat, user, room.name)
@@ -169,9 +169,15 @@ def do_topic(chat, user, msg):
         set_topic(chat, room, msg.params[1], user.nick, user.mask)
 
 
+def send_topic(chat, user, room):
+    """332 (the topic), then 333 (who set it, and when)."""
+    chat.reply(user, irc.RPL_TOPIC, room.name, room.topic)
+    chat.reply(user, irc.RPL_TOPICWHOTIME, room.name, room.topic_set_by, str(room.topic_set_at))
+
+
 def set_topic(chat, room, topic, by, by_mask):
     room.topic = topic[: chat.settings.topic_length]
-    room.topic_set_by = by
+    room.topic_set_by = by_mask   # shown in 333: nick!user@host, or the server for the console
     room.topic_set_at = chat.unix_time()
     chat.send_to_room(room, format_line(by_mask, "TOPIC", room.name, text=room.topic))
     chat.event(TopicChanged(by, room.name))
