@@ -70,10 +70,11 @@ def add_arguments(parser):
                        help="read the server password from environment variable VAR")
     rooms.add_argument("--server-name", default=defaults.server_name, help="name used in replies")
     rooms.add_argument("--oper-file", metavar="FILE",
-                       help="server operator credentials for OPER: one 'NAME PASSWORD' per line ('#': comment)")
+                       help="server operator credentials for OPER: one 'NAME PASSWORD' per line "
+                       "(the password is the rest of the line; '#': comment)")
     rooms.add_argument("--oper-env", metavar="VAR",
-                       help="server operator credentials for OPER from environment variable VAR: 'NAME:PASSWORD' "
-                       "(several separated by spaces)")
+                       help="one server operator's credentials for OPER from environment variable VAR: "
+                       "'NAME:PASSWORD'")
 
     console = parser.add_argument_group("console and log")
     console.add_argument("--no-console", action="store_true", help="do not read commands from stdin")
@@ -157,17 +158,17 @@ def oper_credentials(args):
             raise SystemExit(f"selectchat server: cannot read --oper-file {args.oper_file}: {error.strerror}")
         for number, line in enumerate(lines, 1):
             if line and not line.startswith("#"):
-                pairs.append(_credential(line.split(), f"{args.oper_file} line {number}"))
+                pairs.append(_credential(line.split(None, 1), f"{args.oper_file} line {number}"))
     if args.oper_env:
         value = os.environ.get(args.oper_env)
         if value is None:
             raise SystemExit(f"selectchat server: environment variable {args.oper_env} is not set")
-        pairs += [_credential(item.split(":", 1), args.oper_env) for item in value.split()]
+        pairs.append(_credential(value.split(":", 1), args.oper_env))
     return tuple(pairs)
 
 
 def _credential(parts, where):
-    if len(parts) != 2 or not all(parts):
+    if len(parts) != 2 or not all(part.strip() for part in parts):
         raise SystemExit(f"selectchat server: {where}: expected a name and a password")
     return parts[0], parts[1]
 
