@@ -259,3 +259,69 @@ def test_irssi_in_tmux_connects_lists_joins_talks_parts_and_quits(tmp_path):
                                  f"\n--- irssi raw log ---\n{rawlog}") from failure
         finally:
             session.kill()
+
+
+@pytest.mark.irssi
+def test_irssi_shows_room_modes_voice_bans_invites_and_the_topic_lock(tmp_path):
+    """What a room operator types in irssi, and what irssi draws from our replies."""
+    require_tools("irssi", "tmux")
+    home = tmp_path / "irssi-home"
+    home.mkdir()
+    (home / "config").write_text(IRSSI_CONFIG)
+    session = TmuxSession("irssi-modes", home)
+    with start_server() as server, Client(server.host, server.port, "bob") as bob, \
+            Client(server.host, server.port, "carol") as carol:
+        try:
+            session.start(f"irssi --home={home} -c {server.host} -p {server.port} -n irssitest")
+            session.wait_for("End of /MOTD command")
+            session.type("/join #modes")
+            # The status bar shows the modes irssi read from 324: a new room is +nt.
+            session.wait_for("#modes(+nt)")
+            session.wait_for("Channel #modes created")          # irssi's words for our 329
+            bob.join("#modes")
+            session.wait_for("bob [bob@127.0.0.1] has joined #modes")
+
+            session.type("/mode #modes +m")
+            assert bob.expect("MODE").params == ("#modes", "+m")
+            session.wait_for("#modes(+mnt)")
+            bob.say("#modes", "can anyone hear me")
+            assert bob.expect("404").params[1] == "#modes"
+
+            session.type("/voice bob")                          # irssi's own command for +v
+            assert bob.expect("MODE").params == ("#modes", "+v", "bob")
+            session.wait_for("mode/#modes [+v bob] by irssitest")
+            bob.say("#modes", "heard at last")
+            session.wait_for("heard at last")
+            session.type("/names")
+            session.wait_for("+bob")                            # irssi's nick list knows the voice
+
+            session.type("/mode #modes +b spammer!*@*")
+            assert bob.expect("MODE").params == ("#modes", "+b", "spammer!*@*")
+            session.type("/ban")                                # with no mask: list the bans
+            session.wait_for("spammer!*@*")
+
+            session.type("/mode #modes +i")
+            assert bob.expect("MODE").params == ("#modes", "+i")
+            carol.send("JOIN #modes")
+            assert carol.expect("473").params[1] == "#modes"
+            session.type("/invite carol")
+            invite = carol.expect("INVITE")
+            assert invite.nick == "irssitest" and invite.params == ("carol", "#modes")
+            carol.join("#modes")
+            session.wait_for("carol [carol@127.0.0.1] has joined #modes")
+            session.type("/window 1")                           # 341 is shown in the status window
+            session.wait_for("Inviting carol to #modes")
+            session.type("/window 2")
+
+            bob.send("TOPIC #modes :bob's topic")               # +t: bob is not an operator
+            assert bob.expect("482").params[1] == "#modes"
+            session.type("/topic #modes the room's rules")
+            assert bob.expect("TOPIC").params == ("#modes", "the room's rules")
+            session.type("/quit done")
+            assert server.wait_for_log("irssitest disconnected (Quit: done)")
+        except Exception as failure:
+            rawlog = irssi_rawlog(session, tmp_path / "irssi-raw.log")
+            raise AssertionError(f"{failure}\n--- irssi screen ---\n{session.screen()}"
+                                 f"\n--- irssi raw log ---\n{rawlog}") from failure
+        finally:
+            session.kill()
