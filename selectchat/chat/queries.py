@@ -76,11 +76,14 @@ def do_who(chat, user, msg):
     peer = chat.find_user(mask)
     if peer is not None:  # a plain nick finds its user, invisible or not
         return chat.send_later(user, _who_lines(chat, user, mask, "*", [(peer, "")]))
+    # Matched as the asker's socket drains (a generator), like the other long
+    # replies: a packet of a thousand "WHO *" costs no more than one at a time.
     pattern = "*" if mask == "0" else mask  # "WHO 0" is the old way to say "everyone"
     shared = set(chat.peers(user)) | {user}
-    found = [(u, "") for u in chat.users.values()
-             if u.registered and (not u.invisible or u in shared) and (u.oper or msg.param(1) != "o")
-             and any(glob_match(pattern, field) for field in (u.nick, u.username, u.host, u.realname, u.mask))]
+    opers_only = msg.param(1) == "o"
+    found = ((u, "") for u in list(chat.users.values())
+             if u.registered and (not u.invisible or u in shared) and (u.oper or not opers_only)
+             and any(glob_match(pattern, field) for field in (u.nick, u.username, u.host, u.realname, u.mask)))
     chat.send_later(user, _who_lines(chat, user, mask, "*", found))
 
 
