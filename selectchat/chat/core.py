@@ -47,11 +47,10 @@ class Chat:
         self.users = {}        # conn -> User
         self.nicks = {}        # irc_lower(nick) -> User
         self.rooms = {}        # irc_lower(name) -> Room
-        self.registered_users = 0           # counted as they come and go, for LUSERS
-        self.most_users = 0                 # the highest that count has been
-        self.gone = history.History(self.settings.whowas_length)  # for WHOWAS
-        self.now = now                      # the caller's clock, as of the latest input
-        self._unix_offset = unix_now - now  # add to ``now`` for Unix time
+        self.most_users = 0    # the most registered users at once (LUSERS 265/266)
+        self.gone = history.History(self.settings.whowas_length)   # who left, for WHOWAS
+        self.now = now         # the caller's clock, as of the latest input
+        self._unix_offset = unix_now - now   # add it to ``now``: Unix time
         self._effects = []
 
     def unix_time(self):
@@ -192,7 +191,6 @@ class Chat:
         if user.nick is not None and self.nicks.get(irc_lower(user.nick)) is user:
             del self.nicks[irc_lower(user.nick)]
         if user.registered:
-            self.registered_users -= 1
             self.gone.remember(user, self.unix_time())
         del self.users[user.conn]
         self.event(Quit(user.nick, user.name, reason))

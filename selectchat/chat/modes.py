@@ -153,7 +153,14 @@ def chanmodes():
 
 
 def prefix_token():
+    """The ISUPPORT PREFIX value: ``(ov)@+``."""
     return f"({STATUS_ORDER}){STATUS_PREFIXES}"
+
+
+def myinfo_room_modes():
+    """004's last two words: every room mode, and those that take a parameter."""
+    return ("".join(sorted(ROOM_MODES)),
+            "".join(sorted(c for c, mode in ROOM_MODES.items() if mode.takes_param(adding=True))))
 
 
 def do_mode(chat, user, msg):

@@ -10,8 +10,8 @@ the commands in ``core.BEFORE_REGISTRATION``.  Also here: staying alive
 import re
 
 from .. import __version__, irc
-from . import modes
 from ..irc import format_line, irc_lower
+from . import modes
 from .events import NickChanged, Registered
 from .model import NICK_RE
 
@@ -87,14 +87,12 @@ def try_register(chat, user):
         chat.refuse(user, irc.ERR_PASSWDMISMATCH, "Password incorrect")
         return chat.drop(user, "Bad password")
     user.registered = True
-    chat.registered_users += 1
-    chat.most_users = max(chat.most_users, chat.registered_users)
+    chat.most_users = max(chat.most_users, sum(1 for u in chat.users.values() if u.registered))
     chat.reply(user, irc.RPL_WELCOME, f"Welcome to the {s.network} IRC network {user.mask}")
     chat.reply(user, irc.RPL_YOURHOST, f"Your host is {s.server_name}, running version selectchat-{__version__}")
     chat.reply(user, irc.RPL_CREATED, f"This server was created {s.created}")
     chat.reply(user, irc.RPL_MYINFO, s.server_name, f"selectchat-{__version__}", modes.USER_MODES,
-               "".join(sorted(modes.ROOM_MODES)), "".join(sorted(c for c, m in modes.ROOM_MODES.items()
-                                                                 if m.takes_param(adding=True))))
+               *modes.myinfo_room_modes())
     tokens = isupport(s)
     for start in range(0, len(tokens), 12):  # at most 13 tokens a line (modern IRC docs)
         chat.reply(user, irc.RPL_ISUPPORT, *tokens[start:start + 12], "are supported by this server")
