@@ -805,6 +805,24 @@ def test_oper_kill_and_wallops(cast):
     assert quit_line.nick == bob.nick and quit_line.params == [f"Killed ({alice.nick} (enough))"]
 
 
+def test_the_console_sets_room_modes_and_members_see_the_server_do_it(shared_server, wires):
+    alice, bob = wires(fresh("alice")), wires(fresh("bob"))
+    room = fresh("#console")
+    alice.send(f"JOIN {room}")
+    alice.until("366")
+    bob.send(f"JOIN {room}")
+    bob.until("366")
+    alice.sync()
+    assert shared_server.console(f"mode {room} +mv {bob.nick}") == [f"{room} +mv {bob.nick}"]
+    for member in (alice, bob):
+        line = member.read()
+        assert line.prefix == SERVER_NAME
+        assert_shape(line, "MODE", [room, "+mv", bob.nick])
+    assert shared_server.console(f"mode {room} +q")[0].startswith("error: no room mode")
+    alice.send("INFO")
+    assert commands(alice.until("374"))[0] == "371"
+
+
 # --- lines never longer than 512 bytes -----------------------------------------------
 
 def test_a_maximal_privmsg_relayed_under_a_long_prefix_stays_within_512(wires):
