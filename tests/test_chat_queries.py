@@ -139,6 +139,16 @@ def test_oper_refusals(h, line, numeric):
     assert not h.chat.users["alice"].oper
 
 
+def test_a_third_wrong_oper_closes_the_connection(h):
+    in_room(h, "#r", "alice", "bob")
+    h.send("alice", "OPER root a", "OPER nobody b")
+    assert h.commands("alice") == [irc.ERR_PASSWDMISMATCH, irc.ERR_NOOPERHOST]
+    h.send("alice", "OPER root c")
+    assert [m.command for m in h.take("alice")] == [irc.ERR_PASSWDMISMATCH, "ERROR"]
+    assert h.closed == ["alice"]
+    assert h.reply("bob", "QUIT").params == ("Too many failed OPER attempts",)
+
+
 def test_without_credentials_nobody_is_an_operator():
     h = harness()
     h.register("alice")

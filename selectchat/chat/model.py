@@ -57,6 +57,7 @@ class User:
         self.away = None
         self.invisible = False  # user mode +i: counted by LUSERS, hidden from WHO of strangers
         self.oper = False       # user mode +o: a server operator (OPER), may KILL and WALLOPS
+        self.oper_failures = 0  # wrong OPER attempts on this connection
         self.wallops = False    # user mode +w: receives WALLOPS
         self.invited_to = set() # irc_lower(room name) of rooms an INVITE lets it into, once
         self.rooms = {}        # irc_lower(name) -> Room, in join order

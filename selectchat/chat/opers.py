@@ -14,6 +14,8 @@ from .. import irc
 from ..irc import format_line, irc_lower
 from .events import BecameOperator, Killed
 
+MAX_OPER_FAILURES = 3   # then the connection is closed: guessing costs a reconnect every few tries
+
 
 def do_oper(chat, user, msg):
     if len(msg.params) < 2:
@@ -21,15 +23,23 @@ def do_oper(chat, user, msg):
     name, password = msg.params[0], msg.params[1]
     expected = dict(chat.settings.operators).get(name)
     if expected is None:
-        return chat.refuse(user, irc.ERR_NOOPERHOST, "No operator credentials for that name")
+        chat.refuse(user, irc.ERR_NOOPERHOST, "No operator credentials for that name")
+        return _failed(chat, user)
     # compare_digest takes as long for a near miss as for a wild guess.
     if not hmac.compare_digest(password.encode(), expected.encode()):
-        return chat.refuse(user, irc.ERR_PASSWDMISMATCH, "Password incorrect")
+        chat.refuse(user, irc.ERR_PASSWDMISMATCH, "Password incorrect")
+        return _failed(chat, user)
     if not user.oper:
         user.oper = True
         chat.send(user, format_line(user.mask, "MODE", user.nick, "+o"))
     chat.reply(user, irc.RPL_YOUREOPER, "You are now an IRC operator")
     chat.event(BecameOperator(user.nick, name))
+
+
+def _failed(chat, user):
+    user.oper_failures += 1
+    if user.oper_failures >= MAX_OPER_FAILURES:
+        chat.drop(user, "Too many failed OPER attempts")
 
 
 def require_oper(chat, user):
