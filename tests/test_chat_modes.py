@@ -222,6 +222,29 @@ def test_an_invite_exception_mask_lets_in_without_invitation(h):
     assert h.commands("carol") == [irc.ERR_INVITEONLYCHAN]
 
 
+def test_an_invitation_also_lets_one_past_the_limit_but_not_past_the_key(h):
+    in_room(h, "#r", "alice")
+    h.register("bob")
+    h.send("alice", "MODE #r +lk 1 sesame", "INVITE bob #r")
+    h.send("bob", "JOIN #r")
+    assert h.commands("bob")[-1] == irc.ERR_BADCHANNELKEY
+    h.send("bob", "JOIN #r sesame")
+    assert "JOIN" in h.commands("bob") and len(h.chat.rooms["#r"].members) == 2
+
+
+def test_kick_takes_several_nicks_or_pairs_of_room_and_nick(h):
+    in_room(h, "#r", "alice", "bob", "carol")
+    in_room(h, "#s", "alice", "dave")
+    h.send("alice", "KICK #r,#s bob,dave :out")
+    assert [(m.params[0], m.params[1]) for m in h.take("alice") if m.command == "KICK"] == [
+        ("#r", "bob"), ("#s", "dave")]
+    h.send("alice", "KICK #r,#s carol")                    # two rooms, one nick: which is meant?
+    assert h.commands("alice") == [irc.ERR_NEEDMOREPARAMS]
+    in_room(h, "#r", "bob", "dave")
+    h.send("alice", "KICK #r bob,carol,dave")
+    assert [m.params[1] for m in h.take("alice") if m.command == "KICK"] == ["bob", "carol", "dave"]
+
+
 # --- +s -------------------------------------------------------------------------------
 
 def test_secret_room_is_hidden_from_outsiders_only(h):

@@ -261,7 +261,7 @@ def test_isupport_tokens_say_what_the_server_does(wires):
     assert tokens["NETWORK"]
     nicklen, channellen, topiclen = (int(tokens[t]) for t in ("NICKLEN", "CHANNELLEN", "TOPICLEN"))
     targmax = dict(item.split(":") for item in tokens["TARGMAX"].split(","))
-    assert set(targmax) == {"PRIVMSG", "NOTICE"}
+    assert set(targmax) == {"PRIVMSG", "NOTICE", "KICK"}
 
     # NICKLEN: a nickname that long is taken, one character more is refused.
     longest = "n" + "x" * (nicklen - 1 - 3) + str(next(_serial) % 1000).zfill(3)

@@ -57,14 +57,14 @@ def join(chat, user, name, key):
 
 def may_join(chat, user, room, key):
     """Check the room's bans, +i, key and limit; if one says no, refuse with its numeric."""
-    invited = irc_lower(room.name) in user.invited_to  # an INVITE beats a ban and +i
+    invited = irc_lower(room.name) in user.invited_to  # an INVITE beats a ban, +i and +l
     if not invited and listed(room, "b", user) and not listed(room, "e", user):
         chat.refuse(user, irc.ERR_BANNEDFROMCHAN, room.name, "Cannot join room (+b) - you are banned")
     elif not invited and "i" in room.flags and not listed(room, "I", user):
         chat.refuse(user, irc.ERR_INVITEONLYCHAN, room.name, "Cannot join room (+i) - you must be invited")
     elif room.key is not None and key != room.key:
         chat.refuse(user, irc.ERR_BADCHANNELKEY, room.name, "Cannot join room (+k) - wrong key")
-    elif room.is_full:
+    elif room.is_full and not invited:
         chat.refuse(user, irc.ERR_CHANNELISFULL, room.name,
                     f"Cannot join room (+l) - room is full ({room.limit} max)")
     else:
@@ -184,19 +184,23 @@ def set_topic(chat, room, topic, by, by_mask):
 
 
 def do_kick(chat, user, msg):
+    """``KICK #r a,b`` removes both from #r; ``KICK #r,#s a,b`` removes a from #r and b from #s."""
     if len(msg.params) < 2:
         return chat.need_more_params(user, msg)
-    room = chat.find_room(msg.params[0])
-    if room is None:
-        return chat.reply(user, irc.ERR_NOSUCHCHANNEL, msg.params[0], "No such room")
-    if not require_op(chat, user, room):
-        return
-    for nick in msg.params[1].split(","):
-        target = chat.nicks.get(irc_lower(nick))
-        if target is None or target not in room.members:
-            chat.reply(user, irc.ERR_USERNOTINCHANNEL, nick, room.name, "They aren't in that room")
-            continue
-        kick(chat, user.mask, room, target, msg.param(2) or user.nick)
+    names = msg.params[0].split(",")
+    nicks = msg.params[1].split(",")[: chat.settings.max_targets]
+    if len(names) not in (1, len(nicks)):
+        return chat.need_more_params(user, msg)
+    for name, nick in zip(names * len(nicks) if len(names) == 1 else names, nicks):
+        room = chat.find_room(name)
+        if room is None:
+            chat.reply(user, irc.ERR_NOSUCHCHANNEL, name, "No such room")
+        elif require_op(chat, user, room):
+            target = chat.nicks.get(irc_lower(nick))
+            if target is None or target not in room.members:
+                chat.reply(user, irc.ERR_USERNOTINCHANNEL, nick, room.name, "They aren't in that room")
+            else:
+                kick(chat, user.mask, room, target, msg.param(2) or user.nick)
 
 
 def kick(chat, by_mask, room, target, reason):
