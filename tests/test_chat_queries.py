@@ -228,3 +228,27 @@ def test_oper_env_missing_or_a_missing_file_is_an_error(tmp_path, monkeypatch):
         oper_credentials(argparse.Namespace(oper_file=None, oper_env="NOPE"))
     with pytest.raises(SystemExit, match="cannot read"):
         oper_credentials(argparse.Namespace(oper_file=str(tmp_path / "absent"), oper_env=None))
+
+
+# --- HELP --------------------------------------------------------------------------------------
+
+def test_every_command_has_its_help_and_no_help_is_for_a_missing_command():
+    from selectchat.chat.core import COMMANDS
+    from selectchat.chat.manual import HELP
+    assert set(HELP) | {"HELPOP"} == set(COMMANDS)
+
+
+def test_help_lists_the_commands_and_explains_one(h):
+    h.register("alice")
+    h.send("alice", "HELP")
+    replies = h.take("alice")
+    assert len(replies) >= 3
+    assert [m.command for m in replies] == [irc.RPL_HELPSTART] + [irc.RPL_HELPTXT] * (len(replies) - 2) + [
+        irc.RPL_ENDOFHELP]
+    assert "PRIVMSG" in " ".join(m.params[2] for m in replies[1:-1])
+    h.send("alice", "HELPOP privmsg")
+    start, text, end = h.take("alice")
+    assert start.params == ("alice", "PRIVMSG", "PRIVMSG <target>{,<target>} :<text>")
+    assert text.command == irc.RPL_HELPTXT and end.params[1] == "PRIVMSG"
+    h.send("alice", "HELP FROBNICATE")
+    assert h.reply("alice", irc.ERR_HELPNOTFOUND).params[1] == "FROBNICATE"

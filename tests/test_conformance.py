@@ -821,6 +821,8 @@ def test_the_console_sets_room_modes_and_members_see_the_server_do_it(shared_ser
     assert shared_server.console(f"mode {room} +q")[0].startswith("error: no room mode")
     alice.send("INFO")
     assert commands(alice.until("374"))[0] == "371"
+    alice.send("HELP KICK")
+    assert commands(alice.until("706")) == ["704", "705", "706"]
 
 
 # --- lines never longer than 512 bytes -----------------------------------------------

@@ -6,7 +6,8 @@
 * ``effects``      -- what the server must do: :class:`Send`, :class:`SendLater`, :class:`Close`;
 * ``events``       -- what happened, one class each, for the log and the trace;
 * ``registration``, ``rooms``, ``modes``, ``invites``, ``messaging``, ``queries``,
-  ``history`` (WHOWAS), ``opers`` (OPER, KILL, WALLOPS) -- the rules, by subject;
+  ``history`` (WHOWAS), ``opers`` (OPER, KILL, WALLOPS), ``manual`` (HELP)
+                   -- the rules, by subject;
 * ``masks``        -- ``nick!user@host`` patterns with ``*`` and ``?`` (bans, WHO);
 * ``operator``     -- the console's actions (``operator.create_room(chat, ...)``).
 """
