@@ -385,3 +385,24 @@ def test_console_mode_command_shows_and_changes(h):
     shown = console.execute("mode #r").output
     assert shown[0] == "#r +nt" and "spammer!*@*" in shown[1]
     assert console.execute("mode r +q").output[0].startswith("error: no room mode")
+
+
+# --- STATUSMSG -------------------------------------------------------------------------
+
+def test_status_messages_reach_only_operators_or_operators_and_voiced(h):
+    in_room(h, "#r", "alice", "bob", "carol", "dave")
+    h.send("alice", "MODE #r +ov bob carol")
+    for conn in ("alice", "bob", "carol", "dave"):
+        h.take(conn)
+    h.send("dave", "PRIVMSG @#r :for the operators")
+    assert [m.params for m in h.take("alice")] == [("@#r", "for the operators")]
+    assert [m.params for m in h.take("bob")] == [("@#r", "for the operators")]
+    assert h.take("carol") == [] and h.take("dave") == []
+    h.send("dave", "NOTICE +#r :and the voiced")
+    for reader in ("alice", "bob", "carol"):
+        assert [m.params for m in h.take(reader)] == [("+#r", "and the voiced")]
+    assert h.take("dave") == []
+    h.register("erin")
+    h.send("erin", "PRIVMSG @#r :from outside", "PRIVMSG @#nowhere :x")  # +n holds here too
+    assert h.commands("erin") == [irc.ERR_CANNOTSENDTOCHAN, irc.ERR_NOSUCHNICK]
+    assert h.take("alice") == []

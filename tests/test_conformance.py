@@ -692,6 +692,9 @@ def test_moderated_room_and_voice(cast):
     assert bob.read().command == "366"
     bob.send(f"WHO {room}")
     assert [line.params[6] for line in bob.until("315")[:-1]] == ["H@", "H+"]
+    alice.send(f"PRIVMSG +{room} :to the voiced", f"PRIVMSG @{room} :to the operators")   # STATUSMSG
+    assert_shape(bob.read(), "PRIVMSG", [f"+{room}", "to the voiced"])
+    assert bob.sync() == []
 
 
 def test_topic_lock_is_on_and_minus_t_lifts_it(cast):
