@@ -59,6 +59,24 @@ def test_who_shows_away_oper_and_status(h):
     assert who(h, "alice", "*", "o") == [("bob", "G*")]            # "o": operators only
 
 
+# --- LIST with conditions (ELIST=MNU) ------------------------------------------------------
+
+@pytest.mark.parametrize("line, listed", [
+    ("LIST", {"#lab1", "#lab2", "#test"}),
+    ("LIST >1", {"#lab2"}), ("LIST <2", {"#lab1", "#test"}), ("LIST <1", set()),
+    ("LIST *lab*", {"#lab1", "#lab2"}), ("LIST !*lab*", {"#test"}), ("LIST #LAB?", {"#lab1", "#lab2"}),
+    ("LIST *lab*,>1", {"#lab2"}), ("LIST #lab1,#test", {"#lab1", "#test"}), ("LIST #nope", set()),
+    ("LIST #lab1,#lab2 <2", {"#lab1"}),
+])
+def test_list_conditions(h, line, listed):
+    in_room(h, "#lab1", "alice")
+    in_room(h, "#lab2", "alice", "bob")
+    in_room(h, "#test", "bob")
+    h.register("carol")
+    h.send("carol", line)
+    assert {m.params[1] for m in h.take("carol") if m.command == irc.RPL_LIST} == listed
+
+
 # --- LUSERS and TIME ---------------------------------------------------------------------
 
 def test_lusers_counts_now_and_the_most_there_have_been(h):

@@ -760,6 +760,15 @@ def test_ban_list_set_read_and_lifted(cast):
     assert_shape(carol.read(), "JOIN", [room])
 
 
+def test_list_with_conditions(cast):
+    alice, _, carol, room = cast
+    for condition, listed in ((f"*{room[2:]}", True), (f"!*{room[2:]}", False), (">1", True), ("<2", False),
+                              (f"*{room[2:]},<2", False)):
+        carol.send(f"LIST {condition}")
+        rooms = [line.params[1] for line in carol.until("323") if line.command == "322"]
+        assert (room in rooms) is listed, condition
+
+
 def test_who_mask_lusers_time_and_whowas(wires):
     asker, gone = wires(fresh("asker")), wires(fresh("leaver"))
     asker.send(f"WHO {gone.nick[:-1]}*")

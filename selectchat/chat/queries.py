@@ -26,20 +26,44 @@ def visible(room, user):
 
 
 def do_list(chat, user, msg):
-    if msg.params:
-        rooms = [room for name in msg.params[0].split(",") if (room := chat.find_room(name))]
+    """``LIST``, ``LIST #a,#b``, or with conditions (ELIST=MNU): ``>N`` or ``<N`` members,
+    a mask (``*lab*``), a mask not to match (``!*test*``); several must all hold."""
+    names, tests = [], []
+    for item in ",".join(msg.params[:2]).split(",") if msg.params else []:
+        test = list_condition(item)
+        if test is not None:
+            tests.append(test)
+        elif item:
+            names.append(item)
+    if names:
+        rooms = [room for name in names if (room := chat.find_room(name))]
     else:
         rooms = list(chat.rooms.values())  # the rooms now: later changes do not disturb the reply
-    rooms = [room for room in rooms if visible(room, user)]
-    chat.send_later(user, _list_lines(chat, user, rooms))
+    chat.send_later(user, _list_lines(chat, user, rooms, tests))
 
 
-def _list_lines(chat, user, rooms):
+def list_condition(item):
+    """An ELIST condition as a test of a room, or None if ``item`` is a room name."""
+    if item[:1] in ("<", ">") and item[1:].isascii() and item[1:].isdigit():
+        count = int(item[1:])
+        if item[0] == ">":
+            return lambda room: len(room.members) > count
+        return lambda room: len(room.members) < count
+    if item.startswith("!"):
+        return lambda room: not glob_match(item[1:], room.name)
+    if "*" in item or "?" in item:
+        return lambda room: glob_match(item, room.name)
+    return None
+
+
+def _list_lines(chat, user, rooms, tests):
+    # The tests run as the asker's socket drains: a flood of LIST costs no more than one.
     server = chat.settings.server_name
     yield format_line(server, irc.RPL_LISTSTART, user.nick, "Room", "Users  Name")
     for room in rooms:
-        topic = list_topic(room.limit, bool(room.key), room.topic)
-        yield format_line(server, irc.RPL_LIST, user.nick, room.name, str(len(room.members)), topic)
+        if visible(room, user) and all(test(room) for test in tests):
+            topic = list_topic(room.limit, bool(room.key), room.topic)
+            yield format_line(server, irc.RPL_LIST, user.nick, room.name, str(len(room.members)), topic)
     yield format_line(server, irc.RPL_LISTEND, user.nick, "End of /LIST")
 
 
