@@ -59,6 +59,25 @@ def test_who_shows_away_oper_and_status(h):
     assert who(h, "alice", "*", "o") == [("bob", "G*")]            # "o": operators only
 
 
+def test_whox_gives_the_fields_asked_for_in_their_fixed_order(h):
+    in_room(h, "#r", "alice", "bob")
+    h.now = 5.0
+    h.send("bob", "AWAY :out")
+    h.now = 12.0
+    h.take("bob")
+    h.send("alice", "WHO #r %rnft,42")             # asked in any order, answered as t c u i h s n f d l a o r
+    replies = h.take("alice")
+    assert [(m.command, m.params) for m in replies[:-1]] == [
+        (irc.RPL_WHOSPCRPL, ("alice", "42", "alice", "H@", "The Real alice")),
+        (irc.RPL_WHOSPCRPL, ("alice", "42", "bob", "G", "The Real bob"))]
+    assert replies[-1].command == irc.RPL_ENDOFWHO
+    h.send("alice", "WHO bob %tcuihsnfdlaor")
+    (full,) = [m.params for m in h.take("alice") if m.command == irc.RPL_WHOSPCRPL]
+    assert full == ("alice", "0", "*", "bob", HOST, HOST, SERVER, "bob", "G", "0", "7", "0", "n/a", "The Real bob")
+    h.send("alice", "WHO * o%n")                    # flags before the %: operators only
+    assert [m.command for m in h.take("alice")] == [irc.RPL_ENDOFWHO]
+
+
 # --- LIST with conditions (ELIST=MNU) ------------------------------------------------------
 
 @pytest.mark.parametrize("line, listed", [

@@ -775,6 +775,9 @@ def test_who_mask_lusers_time_and_whowas(wires):
     reply = asker.read()
     assert_shape(reply, "352", [asker.nick, "*", gone.nick[:10], "127.0.0.1", SERVER_NAME, gone.nick, "H", ANY])
     assert_shape(asker.read(), "315", [asker.nick, f"{gone.nick[:-1]}*", ANY])
+    asker.send(f"WHO {gone.nick} %tnuhr,7")          # WHOX: 354 with the fields asked for, in order t c u i h s n ...
+    assert_shape(asker.read(), "354", [asker.nick, "7", gone.nick[:10], "127.0.0.1", gone.nick, "A Tester"])
+    assert asker.read().command == "315"
     asker.send("LUSERS")
     lusers = {line.command: line for line in asker.until("266")}
     # 265/266 <client> [<u> <m>] :Current local users <u>, max <m>

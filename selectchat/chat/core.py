@@ -26,14 +26,14 @@ room's creation time, ``TIME``, a ban's date) need no clock read here.
 from .. import irc
 from ..irc import format_line, irc_lower
 from ..net.framing import TOO_LONG
-from . import history, invites, manual, messaging, modes, opers, queries, registration, rooms
+from . import history, invites, manual, messaging, modes, opers, queries, registration, rooms, who
 from .effects import Close, Send, SendLater
 from .events import Connected, LineTooLong, Quit, Refused
 from .model import Settings, User
 
 # Every command the server understands, and the function that handles it.
 COMMANDS = {**registration.COMMANDS, **rooms.COMMANDS, **modes.COMMANDS, **invites.COMMANDS,
-            **messaging.COMMANDS, **queries.COMMANDS, **history.COMMANDS, **opers.COMMANDS,
+            **messaging.COMMANDS, **queries.COMMANDS, **who.COMMANDS, **history.COMMANDS, **opers.COMMANDS,
             **manual.COMMANDS}
 
 # What an unregistered client may send (RFC 2812 section 3.1).

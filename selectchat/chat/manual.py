@@ -37,7 +37,8 @@ HELP = {
     "USER": ("USER <user> 0 * :<real name>", "with NICK, registers you"),
     "USERHOST": ("USERHOST <nick> ...", "user@host of up to 5 nicknames (- away, + here)"),
     "WALLOPS": ("WALLOPS :<text>", "server operators: a message to everyone with user mode +w"),
-    "WHO": ("WHO <#room>|<nick>|<mask> [o]", "who matches: room members, or users by mask (* and ?)"),
+    "WHO": ("WHO <#room>|<nick>|<mask> [o][%<fields>[,<token>]]",
+            "who matches: room members, or users by mask (* and ?); %fields: WHOX, e.g. %tnf,42"),
     "WHOIS": ("WHOIS <nick>", "about someone: user, host, rooms, away, operator"),
     "WHOWAS": ("WHOWAS <nick> [<count>]", "about someone who left or changed nickname recently"),
 }

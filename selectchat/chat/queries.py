@@ -1,4 +1,4 @@
-"""Looking things up: LIST, NAMES, WHO, WHOIS, USERHOST, ISON, MOTD, LUSERS, TIME.
+"""Looking things up: LIST, NAMES, WHOIS, USERHOST, ISON, MOTD, LUSERS, TIME, INFO (WHO: :mod:`.who`).
 
 A secret room (+s) is seen only by its members: outsiders do not find it
 in LIST, NAMES, WHO or WHOIS.
@@ -90,36 +90,6 @@ def _names_of_all(chat, user, rooms):
     yield format_line(chat.settings.server_name, irc.RPL_ENDOFNAMES, user.nick, "*", "End of /NAMES list")
 
 
-def do_who(chat, user, msg):
-    """``WHO #room``, ``WHO nick``, or ``WHO mask [o]`` (``*`` and ``?`` in a nick, user, host or real name)."""
-    mask = msg.param(0, "*") or "*"
-    if mask.startswith("#"):
-        room = chat.find_room(mask)
-        found = [(m, room.prefix(m)) for m in room.members] if room and visible(room, user) else []
-        return chat.send_later(user, _who_lines(chat, user, mask, room.name if found else "*", found))
-    peer = chat.find_user(mask)
-    if peer is not None:  # a plain nick finds its user, invisible or not
-        return chat.send_later(user, _who_lines(chat, user, mask, "*", [(peer, "")]))
-    # Matched as the asker's socket drains (a generator), like the other long
-    # replies: a packet of a thousand "WHO *" costs no more than one at a time.
-    pattern = "*" if mask == "0" else mask  # "WHO 0" is the old way to say "everyone"
-    shared = set(chat.peers(user)) | {user}
-    opers_only = msg.param(1) == "o"
-    found = ((u, "") for u in list(chat.users.values())
-             if u.registered and (not u.invisible or u in shared) and (u.oper or not opers_only)
-             and any(glob_match(pattern, field) for field in (u.nick, u.username, u.host, u.realname, u.mask)))
-    chat.send_later(user, _who_lines(chat, user, mask, "*", found))
-
-
-def _who_lines(chat, user, mask, room_name, members):
-    server = chat.settings.server_name
-    for member, prefix in members:
-        flags = ("G" if member.away else "H") + ("*" if member.oper else "") + prefix
-        yield format_line(server, irc.RPL_WHOREPLY, user.nick, room_name, member.username, member.host,
-                          server, member.nick, flags, f"0 {member.realname}")
-    yield format_line(server, irc.RPL_ENDOFWHO, user.nick, mask, "End of /WHO list")
-
-
 def do_whois(chat, user, msg):
     if not msg.params:
         return chat.reply(user, irc.ERR_NONICKNAMEGIVEN, "No nickname given")
@@ -187,6 +157,6 @@ def time_text(unix_time):
     return f"{weekday} {month} {moment.day} {moment.year} -- {moment:%H:%M:%S} +00:00"
 
 
-COMMANDS = {"LIST": do_list, "NAMES": do_names, "WHO": do_who, "WHOIS": do_whois,
+COMMANDS = {"LIST": do_list, "NAMES": do_names, "WHOIS": do_whois,
             "USERHOST": do_userhost, "ISON": do_ison, "MOTD": do_motd, "LUSERS": do_lusers,
             "TIME": do_time, "INFO": do_info}

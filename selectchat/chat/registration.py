@@ -105,7 +105,7 @@ def isupport(s):
     """The ISUPPORT (005) tokens: what a client may rely on here."""
     return (f"NETWORK={s.network}", "CASEMAPPING=ascii", "CHANTYPES=#",
             f"CHANMODES={modes.chanmodes()}", f"PREFIX={modes.prefix_token()}", "EXCEPTS=e", "INVEX=I",
-            f"MAXLIST=beI:{modes.MAX_LIST}", "STATUSMSG=@+", "ELIST=MNU", f"CHANLIMIT=#:{s.max_rooms_per_user}",
+            f"MAXLIST=beI:{modes.MAX_LIST}", "STATUSMSG=@+", "ELIST=MNU", "WHOX", f"CHANLIMIT=#:{s.max_rooms_per_user}",
             "NICKLEN=30", "CHANNELLEN=50", f"TOPICLEN={s.topic_length}",
             f"TARGMAX=PRIVMSG:{s.max_targets},NOTICE:{s.max_targets},KICK:{s.max_targets}", "MODES=3")
 
