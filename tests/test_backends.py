@@ -197,3 +197,63 @@ def test_chat_scenario(backend):
             assert [(r.name, r.members) for r in bob.rooms()] == [("#lobby", 2)]
         assert server.running()
     assert server.process.returncode == 0
+
+
+def test_a_repeating_timer_can_be_cancelled_after_it_has_fired(backend):
+    loop = EventLoop(backend)
+    ticks = []
+    every = loop.call_every(0.01, lambda: ticks.append(loop.time()))
+    while len(ticks) < 3:
+        loop.run_once(timeout=0.1)
+    every.cancel()
+    count = len(ticks)
+    loop.call_later(0.1, loop.stop)
+    loop.run()
+    assert len(ticks) == count  # not one tick after cancel()
+
+
+def test_call_soon_runs_after_the_handlers_and_never_inside_them(backend, pair):
+    loop = EventLoop(backend)
+    a, b = pair
+    order = []
+
+    class Handler:
+        def handle_read(self):
+            a.recv(10)
+            loop.call_soon(lambda: order.append("later"))
+            order.append("handler")
+
+    loop.register(a, Handler())
+    b.send(b"x")
+    loop.run_once(timeout=1)
+    assert order == ["handler", "later"]
+
+
+def test_an_exception_goes_to_the_handlers_handle_error_and_the_loop_goes_on(backend, pair):
+    loop = EventLoop(backend)
+    a, b = pair
+    errors = []
+
+    class Faulty:
+        def handle_read(self):
+            a.recv(10)
+            raise RuntimeError("bug")
+
+        def handle_error(self, error):
+            errors.append(error)
+
+    loop.register(a, Faulty())
+    b.send(b"x")
+    loop.run_once(timeout=1)
+    assert [str(e) for e in errors] == ["bug"]
+
+    class Unhandled:
+        def handle_read(self):
+            a.recv(10)
+            raise RuntimeError("no handle_error")
+
+    loop.unregister(a)
+    loop.register(a, Unhandled())
+    b.send(b"y")
+    with pytest.raises(RuntimeError):   # no handle_error, no on_error: it is the caller's
+        loop.run_once(timeout=1)

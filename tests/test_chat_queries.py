@@ -7,7 +7,7 @@ import pytest
 from selectchat import irc
 from selectchat.chat import Chat, Settings
 from selectchat.chat.queries import time_text
-from selectchat.cli import oper_credentials
+from selectchat.server.command import oper_credentials
 from test_chat import HOST, SERVER, Harness, in_room
 
 UNIX_START = 1_700_000_000   # 2023-11-14 22:13:20 UTC, a Tuesday

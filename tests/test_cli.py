@@ -158,3 +158,12 @@ def test_password_env_set_starts_the_server():
                         env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("selectchat server listening on 127.0.0.1:")
+
+
+def test_the_server_subcommand_loads_only_what_it_runs():
+    code = ("import sys; from selectchat import cli; cli.build_parser('server').parse_args(['server']); "
+            "print(sorted(m for m in sys.modules if m.startswith(('selectchat.bench', 'selectchat.grading', "
+            "'selectchat.trace', 'selectchat.client', 'matplotlib', 'ipywidgets'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": PACKAGE_PARENT})
+    assert out.stdout.strip() == "[]"

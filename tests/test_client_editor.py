@@ -122,6 +122,7 @@ def drawn(columns, prompt, text, cursor):
     display.draw_input(text, cursor)
     screen = pyte.Screen(columns, 10)
     pyte.Stream(screen).feed(out.getvalue())
+    assert screen.cursor.y == 0 and not screen.display[1].strip(), "the typed line wrapped"
     return screen.display[0].rstrip(), screen.cursor.x
 
 
@@ -147,3 +148,25 @@ def test_a_huge_paste_still_shows_its_end_at_the_cursor():
     assert row.startswith("> <") and row.endswith("xTHE END") and x == 38
     row, x = drawn(40, "> ", text, 3)
     assert row == "> " + "x" * 36 + ">" and x == 5
+
+
+def test_random_keys_never_break_the_editor_or_wrap_the_row():
+    """Bytes a clumsy hand (or a cat on the keyboard) sends: the row stays one row, the cursor on it."""
+    import random
+    alphabet = [b"a", b" ", "日".encode(), "e\u0301".encode(), "🙂".encode(), b"\x1b", b"\x1b[", b"\x1b[D",
+                b"\x1b[C", b"\x1b[H", b"\x1b[F", b"\x1b[3~", b"\x1b[A", b"\x1b[B", b"\x7f", b"\x01", b"\x05",
+                b"\x15", b"\x17", b"\x0b", b"\r", b"\t", b"\x1b[200~", b"\x1b[201~", "日".encode()[:1], b"\xff"]
+    for seed in range(20):
+        chance = random.Random(seed)
+        decoder, editor = KeyDecoder(), LineEditor()
+        for _ in range(200):
+            for key in decoder.feed(b"".join(chance.choice(alphabet) for _ in range(chance.randrange(1, 6)))):
+                if editor.handle(key) == ("complete", None):
+                    editor.complete(["alice", "#lobby"])
+            if chance.random() < 0.1:
+                for key in decoder.timeout():
+                    editor.handle(key)
+            assert 0 <= editor.cursor <= len(editor.text)
+        columns = chance.choice([12, 40, 80])
+        row, x = drawn(columns, "#lobby> ", editor.text, editor.cursor)
+        assert x < columns

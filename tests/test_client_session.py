@@ -230,7 +230,7 @@ def test_case_is_folded_the_irc_way_not_the_unicode_way():
 def test_split_text_never_cuts_a_character():
     for piece in split_text("ü" * 301, 101):
         assert len(piece.encode()) <= 101
-    assert split_text("", 10) == [""]
+    assert split_text("", 40) == [""]
 
 
 def test_ping_is_answered_ctrl_c_quits_and_end_of_input_waits_for_answers():
@@ -265,3 +265,65 @@ def test_a_part_we_did_not_ask_for_still_leads_to_the_room_question():
     session = in_lobby()
     effects = feed(session, b":alice!alice@127.0.0.1 PART #lobby :gone")
     assert session.room is None and session.state is State.LISTING and sent(effects) == [b"LIST\r\n"]
+
+
+TYPED = ["", "lobby", "2", "9", "LIST", "JOIN #lobby", "y", "n", "newroom k", "s3cret", "hello", "/list",
+         "/join #staff", "/join lobby", "/part", "/names", "/topic t", "/msg bob hi", "/me waves", "/nick bo b",
+         "/nick carol", "/create #lab 2 key", "/create x", "/kick bob", "/mode +l 3", "/mode", "//x", "/frob",
+         "/help", "/quit"]
+FROM_SERVER = [b":srv 001 alice :hi", b":srv 376 alice :end", b":srv 433 * alice :taken", b":srv 464 * :pw",
+               *LIST_LOBBY_STAFF, b":srv 323 alice :End", b":alice!a@h JOIN #lobby", b":alice!a@h JOIN #staff",
+               b":srv 353 alice = #lobby :@alice bob", b":srv 366 alice #lobby :End",
+               b":srv 366 alice #staff :End", b":srv 366 alice #lab :End", b":srv 471 alice #lobby :full",
+               b":srv 475 alice #staff :key", b":srv 403 alice #x :no", b":alice!a@h PART #lobby",
+               b":srv KICK #lobby alice :out", b":srv 442 alice #lobby :not on", b"PING :x",
+               b":srv PONG srv end-of-input", b":bob!b@h PRIVMSG #lobby :\x01ACTION x\x01",
+               b":bob!b@h NOTICE alice :n", b":srv 324 alice #lobby +kl 3", b":srv MODE #lobby +o bob",
+               b":srv 482 alice #lobby :no", b"ERROR :Closing Link: x (bye)", b":x 322 alice", b":", b"001"]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_no_order_of_typed_and_server_lines_leaves_the_state_table(seed):
+    """A clumsy person and an odd server, in any order: never an illegal move, never a crash."""
+    import random
+    chance = random.Random(seed)
+    session = Session(None, None, None)
+    session.start()
+    for _ in range(300):
+        roll = chance.random()
+        if roll < 0.45:
+            session.user_line(chance.choice(TYPED + ["127.0.0.1", "6667", "alice"]))
+        elif roll < 0.97:
+            line = chance.choice(FROM_SERVER)
+            if chance.random() < 0.3:                 # cut short: a server we do not know
+                line = line[:chance.randrange(len(line) + 1)]
+            session.server_line(line)
+        elif roll < 0.98:
+            session.end_of_input()
+        elif session.connected:                   # (only a connection can close)
+            session.server_closed("reset")
+        assert session.state in TRANSITIONS
+
+
+def test_an_absurdly_long_target_is_refused_not_looped_on():
+    session = in_lobby()
+    effects = session.user_line("/msg " + "n" * 600 + " hello")
+    assert sent(effects) == [] and "too long a name" in shown(effects)[0]
+    with pytest.raises(ValueError):
+        split_text("abc", 3)
+
+
+def test_every_command_in_the_table_has_a_method_and_every_method_a_row():
+    from selectchat.client.commands import ALIASES, COMMANDS
+    methods = {name[4:] for name in dir(Session) if name.startswith("cmd_")}
+    assert methods == {command.name for command in COMMANDS}
+    assert set(ALIASES.values()) <= methods
+
+
+def test_docs_client_md_maps_every_state_and_its_moves():
+    import pathlib
+    docs = (pathlib.Path(__file__).parent.parent / "docs" / "client.md").read_text()
+    for state in State:
+        row = next(line for line in docs.splitlines() if line.startswith(f"| `{state.name}` |"))
+        moves = row.rstrip(" |").rsplit("|", 1)[1]
+        assert {m.strip() for m in moves.split(",") if m.strip() != "—"} == {s.name for s in TRANSITIONS[state]}

@@ -161,3 +161,10 @@ def test_console_does_not_hang_when_the_server_is_gone():
     assert gone(server.pid)
     with pytest.raises(ServerError, match="not running"):   # after stop() too
         server.console("rooms")
+
+
+def test_the_console_still_answers_after_ten_thousand_lines_of_output():
+    with start_server() as server:
+        for start in range(0, 10_500, 1500):  # the launcher keeps the last 10,000 lines
+            assert len(server.console("\n".join(f"echo {n}" for n in range(start, start + 1500)))) == 1500
+        assert server.console("echo still here") == ["still here"]

@@ -4,7 +4,8 @@ JupyterLab runs on 127.0.0.1, on a port the kernel picks, with a token, over a c
 notebook in a temporary directory (so that Lab's autosave never writes outputs into the
 repository).  ``tests/browser/run_notebook.js`` drives Debian's Chromium with
 playwright-core: open the notebook, *Run > Run All Cells*, wait for a slider and for a plot
-inside the dashboard's output widget, take screenshots.
+inside the dashboard's output widget, then press *Run the scenario* and read the status line
+(it reports the new run, or its error), take screenshots.
 
 Needs ``chromium`` (Debian) and ``npm install`` in tests/browser/; ``.ci/run`` installs both.
 Without them the test is skipped on a developer's machine, and fails under CI.
@@ -12,6 +13,7 @@ Without them the test is skipped on a developer's machine, and fails under CI.
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -130,7 +132,7 @@ def stop(process):
     return left
 
 
-def test_notebook_4_renders_sliders_and_plots(tools, tmp_path):
+def test_notebook_4_renders_sliders_and_plots_and_runs_again(tools, tmp_path):
     (tmp_path / "nb").mkdir()
     shutil.copy(NOTEBOOK, tmp_path / "nb" / NOTEBOOK.name)
     shots = Path(os.environ.get("SELECTCHAT_SCREENSHOTS", tmp_path / "shots"))
@@ -152,6 +154,11 @@ def test_notebook_4_renders_sliders_and_plots(tools, tmp_path):
     assert report["widgetImages"] >= 1, report     # the dashboard's timeline
     assert report["images"] >= 3, report           # two static timelines and the dashboard's
     assert report["errors"] == 0, report           # nothing printed to stderr by a cell
+    # Run pressed after Run All: the status line says what the new run found (or, if it failed, why)
+    assert report["statusBefore"] == "", report
+    assert re.fullmatch(r"\d+ events, \d+ select\(\) calls, busy [\d.]+%, largest ready set \d+",
+                        report["statusAfterRun"]), report
+    assert report["runButtonEnabled"], report
     for name in report["screenshots"]:
         image = (shots / name).read_bytes()
         assert image.startswith(b"\x89PNG\r\n\x1a\n") and len(image) > 20_000, name

@@ -283,8 +283,8 @@ def spawn(*options, stderr=subprocess.PIPE):
     return process, (host, int(port))
 
 
-def chat_a_while(address, lines=200):
-    with Client(*address, "talk") as a, Client(*address, "listen") as b:
+def chat_a_while(address, lines=200, tag=""):
+    with Client(*address, "talk" + tag) as a, Client(*address, "listen" + tag) as b:
         a.join("#r")
         b.join("#r")
         for i in range(lines):
@@ -303,7 +303,7 @@ def test_a_broken_or_stalled_log_does_not_stop_the_server(where):
             process.stderr.close()  # the launcher that read it went away
     try:
         chat_a_while(address, lines=1500)  # ~100 KB of log: a stalled pipe (64 KiB) fills and stays full
-        chat_a_while(address)
+        chat_a_while(address, tag="2")
         assert process.poll() is None
         if where == "/dev/full":
             process.stdin.write(b"log 50\necho done\n")

@@ -321,6 +321,12 @@ def test_terminal_history_completion_ctrl_l_escape_paste_and_resize(rooms_server
         alice.wait_cursor_row("#lobby> ")
         bobby.join("#lobby")
         alice.wait_text("bobby joined #lobby")
+        alice.type("helo\x1b[Dl\x1b[C!")                    # Left, a key in the middle, Right
+        alice.wait_cursor_row("#lobby> hello!")
+        alice.type("\x1b[H>\x1b[F<")                         # Home, End
+        alice.wait_cursor_row("#lobby> >hello!<")
+        alice.type("\x15")
+        alice.wait_cursor_row("#lobby> ")
         alice.type("first line\r")
         alice.type("second line\r")
         assert [bob.expect("PRIVMSG").params[1] for _ in range(2)] == ["first line", "second line"]
@@ -675,3 +681,38 @@ def test_pipe_room_key_from_the_environment_never_the_command_line(rooms_server,
     for user in (alice, no_key):
         user.child.sendeof()
         assert user.finish() == 0
+
+
+def test_pipe_operator_commands_against_the_real_server(rooms_server, scripted):
+    with Client(*rooms_server.address, "bob") as bob:
+        alice = scripted(client_args(rooms_server, "--nick", "alice"))
+        alice.wait_text("Which room?")
+        alice.line("quiz")                                   # not listed: asked before it is made
+        alice.wait_text("There is no #quiz in the list. Make it? (y/n)")
+        alice.line("yes")
+        alice.wait_text("You are in #quiz. Here: @alice.")   # we made it: we are its operator
+        bob.join("#quiz")
+        alice.wait_text("bob joined #quiz")
+        alice.line("/topic quiz on Friday")
+        assert bob.expect("TOPIC").params == ("#quiz", "quiz on Friday")
+        alice.line("/names")
+        alice.wait_text("In #quiz: @alice, bob.")
+        alice.line("/list")
+        alice.wait_match(r"#quiz +2 \(no limit\) +quiz on Friday")
+        alice.line("/mode +l 5")
+        alice.wait_text("#quiz now: limit 5 (set by alice)")
+        alice.line("/mode")
+        alice.wait_text("#quiz is: limit 5.")
+        alice.line("//slash at the start")
+        assert bob.expect("PRIVMSG").params == ("#quiz", "/slash at the start")
+        bob.send("NOTICE alice :a notice, not a message")
+        alice.wait_match(r"\d\d:\d\d -bob- a notice, not a message")
+        alice.line("/kick bob too noisy")
+        kick = bob.expect("KICK")
+        assert kick.params == ("#quiz", "bob", "too noisy")
+        alice.wait_text("bob was removed from #quiz by alice (too noisy)")
+        alice.line("/part")
+        alice.wait_text("You left #quiz.")
+        alice.wait_text("Which room?", count=2)
+        alice.child.sendeof()
+        assert alice.finish() == 0

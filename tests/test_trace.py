@@ -21,8 +21,8 @@ from selectchat import cli
 from selectchat.client import Client
 from selectchat.launch import PACKAGE_PARENT, start_server
 from selectchat.net.loop import EventLoop
-from selectchat.trace import (FORMAT, VERSION, Recorder, TraceError, latencies, load, loads, per_descriptor,
-                              summarize, utilisation, utilisation_bins)
+from selectchat.trace import (FORMAT, VERSION, Recorder, TraceError, find_mistakes, latencies, load, loads,
+                              per_descriptor, summarize, utilisation, utilisation_bins)
 
 N_CLIENTS = 4
 N_MESSAGES = 6
@@ -568,6 +568,7 @@ def test_the_terminal_client_records_its_own_loop(tmp_path):
     assert sum(e["bytes"] for e in trace.of("recv") if e["fd"] == labels["server"]) > 0
     sends = [e for e in trace.of("send") if e["fd"] == labels["server"]]
     assert sends and all(0 < e["sent"] <= e["asked"] for e in sends)
+    assert find_mistakes(trace) == []   # a healthy loop of another program: nothing to flag
 
 
 def test_the_fast_json_writer_writes_what_to_dict_says(tmp_path):

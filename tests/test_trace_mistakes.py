@@ -6,7 +6,9 @@ right mistake on the right descriptor; the clean echo server and the real
 ``selectchat server`` under a normal session must raise nothing.
 """
 
+import json
 import os
+import socket
 import time
 
 import pytest
@@ -34,6 +36,25 @@ def test_a_socket_always_watched_for_writing_is_a_busy_loop():
     (mistake,) = only(find_mistakes(trace), "busy loop")
     assert mistake.fd == client_fds(trace)[0] and mistake.count >= 50
     assert "writable with nothing to send" in mistake.detail and "only while" in mistake.advice
+
+
+def poke(address):
+    """A client script: send one byte (expecting no answer), wait, close."""
+    with socket.create_connection(address, timeout=5) as sock:
+        sock.sendall(b"x")
+        time.sleep(0.1)
+
+
+def test_a_readable_socket_left_unread_is_a_busy_loop():
+    trace = wrong_servers.record(wrong_servers.ForgetsToRead, poke)
+    (mistake,) = only(find_mistakes(trace), "busy loop")
+    assert mistake.fd == client_fds(trace)[0] and "readable and not read" in mistake.detail
+
+
+def test_select_with_a_timeout_of_zero_is_a_busy_loop():
+    trace = wrong_servers.record(wrong_servers.CleanEcho, wrong_servers.say_and_hear([b"hi\n"]), timeout=0)
+    (mistake,) = only(find_mistakes(trace), "busy loop")
+    assert mistake.fd is None and "timeout of 0" in mistake.detail and "not 0" in mistake.advice
 
 
 def test_empty_reads_again_and_again_are_an_ignored_eof():
@@ -132,3 +153,27 @@ def test_trace_summary_prints_each_mistake_with_time_descriptor_and_advice(tmp_p
     (fd,) = client_fds(trace)
     assert "mistakes      1 found:" in out
     assert "EOF ignored at " in out and f"on fd {fd} (client {fd})" in out and "close it" in out
+
+
+def test_a_long_pass_counts_only_if_a_handler_or_timer_took_the_time():
+    """selectchat's loop times its handlers: a long pass that none of them explains is the
+    machine's (the process was not scheduled), not the program's.  Without those timings
+    (a trace before version 3, or another loop) the pass alone is the evidence."""
+    from selectchat.trace import loads
+
+    def trace_of(*events, numbered=True):
+        header = {"format": "selectchat-trace", "version": 3, "labels": {"7": "ada"}}
+        selects = [{"t": t, "kind": "select", "began": t - 0.001, "blocked": 0.001, "timeout": 1.0,
+                    "backend": "select", "read": [7], "write": [], "ready_read": [7] if t == 0.1 else [],
+                    "ready_write": [], **({"pass": n} if numbered else {})}
+                   for n, t in ((1, 0.1), (2, 0.5))]
+        lines = [header, selects[0], *events, selects[1]]
+        return loads("\n".join(json.dumps(line) for line in lines))
+
+    recv = {"t": 0.11, "kind": "recv", "fd": 7, "bytes": 5}
+    assert find_mistakes(trace_of(recv)) == []                                   # 0.4 s, nobody's
+    (stall,) = find_mistakes(trace_of(recv, {"t": 0.45, "kind": "slow", "fd": 7, "call": "handle_read",
+                                             "took": 0.34}))
+    assert stall.kind == "stall" and "handle_read of fd 7 (ada) took 340 ms" in stall.detail
+    (old,) = find_mistakes(trace_of(recv, numbered=False))                       # no timings: the pass
+    assert old.kind == "stall" and "held the loop 399 ms" in old.detail

@@ -7,8 +7,12 @@ the sets select() was given and returned as fd_set bits, why it returned,
 and what each handler did, all matching the trace's own events.
 """
 
+import json
+import os
 import re
+import signal
 import socket
+import time
 
 import pytest
 
@@ -63,7 +67,7 @@ def test_one_pass_per_select_call_and_the_buttons_move_through_them(trace):
     assert stepper.index == 2 and stepper.facts().number == selects[2]["pass"]
     stepper.previous_button.click()
     assert stepper.index == 1 and f"<b>pass {selects[1]['pass']}</b>" in stepper.view.value
-    stepper.play.value = 5          # play drives the slider (linked), the slider the view
+    stepper.play.value = 6          # play drives the slider (linked, counting from 1), the slider the view
     assert stepper.index == 5 and f"<b>pass {selects[5]['pass']}</b>" in stepper.view.value
     stepper.go(10**6)
     assert stepper.index == len(selects) - 1
@@ -117,11 +121,59 @@ def test_partial_sends_to_a_reader_that_stopped_are_visible(trace):
     assert "PARTIAL send" in stepper.view.value
 
 
-def test_the_jump_stays_put_when_nothing_more_happens_on_the_descriptor(trace):
+def test_the_jump_stays_put_at_the_end_and_a_new_connection_is_told_on_the_listener(trace):
     stepper = step_through(trace)
     listener = next(e["fd"] for e in trace.of("register") if e["label"] == "listener")
     stepper.go(len(stepper.passes) - 1)
     stepper.next_event_on(listener)
     assert stepper.index == len(stepper.passes) - 1
+    # Pass 1: the listener was readable, and its handler accepted ada (told on its row); the new
+    # descriptor's handler is known from its register event, the listener's (registered before) not.
     facts = describe(stepper.passes, 0, {})
-    assert facts.index == 0 and all(h.handler == "?" for h in facts.handled if h.fd != listener)
+    rows = {h.fd: h for h in facts.handled}
+    (accept,) = trace.of("accept")[:1]
+    assert rows[listener].readable and rows[listener].handler == "?"
+    assert rows[listener].lines[0].startswith(f"accept() → new connection fd {accept['fd']}")
+    assert rows[accept["fd"]].handler == "Stream" and not rows[accept["fd"]].readable
+
+
+def test_a_signal_and_a_timer_are_told_as_why_select_returned(tmp_path):
+    """SIGTERM reaches the loop through the self-pipe; the 1-second tick through the timeout."""
+    path = tmp_path / "signal.jsonl"
+    with start_server("--trace", str(path)) as server:
+        time.sleep(1.2)   # one tick of the server's idle-client timer
+        os.kill(server.pid, signal.SIGTERM)
+        server.process.wait(10)
+    stepper = step_through(load(path))
+    woke_by = [p.woke_by for p in stepper.passes]
+    signals = next(e["fd"] for e in stepper.trace.of("register") if e["label"] == "signals")
+    stepper.go(woke_by.index("a signal"))
+    facts = stepper.facts()
+    assert facts.ready_read == [signals] and "a signal (its byte arrived on the self-pipe)" in stepper.view.value
+    listener = next(h for h in facts.handled if h.label == "listener")   # the shutdown stops accepting
+    assert listener.lines == ["unregistered: no longer watched"]
+    stepper.go(woke_by.index("a timer"))
+    facts = stepper.facts()
+    assert facts.ready_read == facts.ready_write == [] and "the timeout passed: a timer was due" in stepper.view.value
+    assert any(line.startswith("timer Server._tick ran") for line in facts.timers), facts.timers
+
+
+def test_eagain_slow_calls_and_timers_are_told_in_words():
+    """Rare in a short real session (EAGAIN after select() said ready), so hand-made: each
+    version-3 event kind the server and the loop record has its sentence in the view."""
+    from selectchat.trace import loads
+    events = [{"format": "selectchat-trace", "version": 3, "labels": {"7": "ada"}},
+              {"t": 0.5, "kind": "select", "pass": 4, "began": 0.1, "blocked": 0.4, "timeout": None,
+               "backend": "select", "read": [7], "write": [7], "ready_read": [7], "ready_write": [7]},
+              {"t": 0.51, "kind": "eagain", "fd": 7, "call": "recv"},
+              {"t": 0.52, "kind": "eagain", "fd": 7, "call": "send", "asked": 900},
+              {"t": 0.53, "kind": "slow", "fd": 7, "call": "handle_write", "took": 0.0042},
+              {"t": 0.54, "kind": "timer", "callback": "Server._tick", "late": 0.0003, "took": 0.00002}]
+    stepper = step_through(loads("\n".join(json.dumps(e) for e in events)))
+    facts = stepper.facts()
+    (ada,) = facts.handled
+    assert ada.lines == ["recv() → EAGAIN: would block, try on the next readiness",
+                         "send() → EAGAIN: would block, try on the next readiness (900 bytes waiting)",
+                         "handle_write() took 4.2 ms (the loop waited)"]
+    assert facts.timers == ["timer Server._tick ran (0.02 ms, 0.3 ms late)"]
+    assert facts.number == 4 and "timeout None (wait for ever)" in stepper.view.value

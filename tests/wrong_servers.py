@@ -69,6 +69,13 @@ class IgnoresEOF(CleanEcho):
             self.loop.modify(self.sock, read=True, write=True)
 
 
+class ForgetsToRead(CleanEcho):
+    """MISTAKE: the handler of a readable socket does not read it, so it stays readable."""
+
+    def handle_read(self):
+        pass
+
+
 class BlocksForTheLine(CleanEcho):
     """MISTAKE: a blocking socket, and recv() again until the line is complete."""
 
@@ -119,10 +126,11 @@ class Acceptor:
         pass
 
 
-def record(handler_class, talk, *, max_passes=100_000, path=None):
+def record(handler_class, talk, *, max_passes=100_000, path=None, timeout=0.05):
     """Serve ``handler_class`` while ``talk(address)`` runs in a thread; the trace.
 
     ``path``: also write the trace there, as ``selectchat server --trace`` does.
+    ``timeout``: what each pass gives select() (0: it polls -- a mistake too).
 
     The loop runs until the client script is done and 0.1 s more (what a
     server does after a client leaves shows too), or ``max_passes``: a busy
@@ -144,7 +152,7 @@ def record(handler_class, talk, *, max_passes=100_000, path=None):
     try:
         passes, stop_at = 0, None
         while passes < max_passes and (stop_at is None or time.monotonic() < stop_at):
-            loop.run_once(timeout=0.05)
+            loop.run_once(timeout=timeout)
             passes += 1
             if stop_at is None and not thread.is_alive():
                 stop_at = time.monotonic() + 0.1

@@ -136,7 +136,7 @@ class Chat:
 
     def send_to_room(self, room, data, exclude=None):
         # The hottest line of a busy server: one pass over the members.
-        to = tuple(member.conn for member in room.members if member is not exclude)
+        to = tuple([member.conn for member in room.members if member is not exclude])
         if to:
             self._effects.append(Send(to, data))
 

@@ -231,3 +231,41 @@ class Killed(Event):
     @property
     def text(self):
         return f"{self.by} killed {self.nick} ({self.reason})"
+
+
+# How each event is told without any text a user wrote (a shared screen, the
+# live view): names and numbers only, from the fields of a trace's app record.
+WITHOUT_TEXT = {
+    "connect": "connection from {host}",
+    "register": "{nick} registered",
+    "nick": "{old} is now known as {new}",
+    "join": "{nick} joined {room}",
+    "part": "{nick} left {room}",
+    "kick": "{nick} was kicked from {room}",
+    "quit": "{who} left the chat",
+    "message": "{sender} \u2192 {room}: a message ({bytes} bytes)",
+    "private": "{sender} \u2192 {to}: a private message",
+    "refused": "{who} refused ({numeric})",
+    "room-created": "{room} created by {by}",
+    "room-gone": "{room} is empty and was removed",
+    "room-closed": "the operator closed {room}",
+    "mode": "{by} changed the modes of {room}",
+    "topic": "{by} set the topic of {room}",
+    "error": "{who} sent an overlong line",
+    "invite": "{by} invited {nick} to {room}",
+    "oper": "{nick} is now a server operator",
+    "kill": "{by} killed {nick}",
+}
+
+
+class _Unknown(dict):
+    def __missing__(self, key):
+        return "?"
+
+
+def told_without_text(fields):
+    """One line for an event's fields (``event`` is its kind), with no text a user wrote."""
+    template = WITHOUT_TEXT.get(fields.get("event"), "{event}")
+    if fields.get("event") == "message" and fields.get("count", 1) > 1:   # a trace's burst
+        template = "{sender} \u2192 {room}: {count} messages ({bytes} bytes)"
+    return template.format_map(_Unknown((key, value) for key, value in fields.items() if value is not None))

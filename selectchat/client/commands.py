@@ -92,6 +92,7 @@ def room_name(text):
 # --- cutting a long message ------------------------------------------------------
 
 HOST_GUESS = "x" * 63    # the longest host name, until the server shows us ours
+MIN_PIECE = 32           # bytes of text per line, at the least: else the target's name is absurd
 
 
 def room_for_text(prefix, command, target, wrap=""):
@@ -107,6 +108,8 @@ def room_for_text(prefix, command, target, wrap=""):
 
 def split_text(text, size):
     """Cut ``text`` into pieces of at most ``size`` bytes, between characters, at a space if one is near."""
+    if size < MIN_PIECE:
+        raise ValueError(f"{size} bytes is no room for text")
     pieces = []
     data = text.encode()
     while len(data) > size:
@@ -139,14 +142,23 @@ class Commands:
 
     def say(self, text):
         """A chat line to the room, cut so that each relayed line fits in 512 bytes."""
-        size = room_for_text(self.my_prefix(), "PRIVMSG", self.room)
-        for piece in split_text(text, size):
+        for piece in self._pieces(text, self.room):
             self._send("PRIVMSG", self.room, piece)
             self._show(piece, "self", self.nick)
+
+    def _pieces(self, text, target, wrap=""):
+        size = room_for_text(self.my_prefix(), "PRIVMSG", target, wrap)
+        if size < MIN_PIECE:
+            self._show(f"{target[:40]}... is too long a name to send anything to.", "error")
+            return []
+        return split_text(text, size)
 
     def my_prefix(self):
         """``nick!user@host`` as the server will write it (the host guessed long until seen)."""
         return self.prefix or f"{self.nick}!{self.username()}@{HOST_GUESS}"
+
+    def cmd_quit(self, rest):
+        self._quit(rest or "Leaving")
 
     def cmd_help(self, rest):
         for line in help_lines():
@@ -185,7 +197,7 @@ class Commands:
         nick, _, text = rest.partition(" ")
         if not nick or not text.strip():
             return self._show("Usage: /msg NICK TEXT", "error")
-        for piece in split_text(text, room_for_text(self.my_prefix(), "PRIVMSG", nick)):
+        for piece in self._pieces(text, nick):
             self._send("PRIVMSG", nick, piece)
             self._show(piece, "sent", nick)
 
@@ -194,8 +206,7 @@ class Commands:
             return
         if not rest:
             return self._show("Usage: /me TEXT", "error")
-        size = room_for_text(self.my_prefix(), "PRIVMSG", self.room, "\x01ACTION \x01")
-        for piece in split_text(rest, size):
+        for piece in self._pieces(rest, self.room, "\x01ACTION \x01"):
             self._send("PRIVMSG", self.room, f"\x01ACTION {piece}\x01")
             self._show(piece, "action", self.nick)
 

@@ -30,7 +30,7 @@ import time
 import zlib
 from collections import deque
 
-from .width import fit_end, fit_start, fits, text_width
+from .width import char_width, fit_end, fit_start, fits, text_width
 
 try:
     import termios
@@ -224,8 +224,9 @@ class TerminalDisplay(PlainDisplay):
     def _input_row(self):
         """Escape codes that draw prompt + typed line on the cursor's row, cursor in place."""
         prompt = clean(self.prompt)
-        if text_width(prompt) > self.columns * 2 // 3:       # a long question on a narrow screen
-            prompt = "\N{HORIZONTAL ELLIPSIS}" + fit_end(prompt, self.columns * 2 // 3 - 1)
+        widest = max(self.columns - 12, self.columns // 2)    # leave room to type an answer
+        if text_width(prompt) > widest:                         # a long question on a narrow screen
+            prompt = "\N{HORIZONTAL ELLIPSIS}" + fit_end(prompt, widest - 1)
         shown = "*" * len(self.text) if self.secret else clean(self.text)
         room = self.columns - 1 - text_width(prompt)         # the last column stays empty
         start = self._scroll_start(shown, room)
@@ -250,4 +251,6 @@ class TerminalDisplay(PlainDisplay):
             self._scroll = cursor - len(fit_end(shown[:cursor], room - 2))
         elif not self._scroll and not fits(shown[:cursor], room - 1):
             self._scroll = cursor - len(fit_end(shown[:cursor], room - 2))
+        while self._scroll < cursor and char_width(shown[self._scroll]) == 0:
+            self._scroll += 1           # never start on an accent: it would sit on the "<"
         return self._scroll

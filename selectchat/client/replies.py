@@ -35,11 +35,11 @@ class Replies:
             self._quit("Leaving")
 
     def on_001(self, message):          # RPL_WELCOME: registered
-        self.nick = message.params[0]
+        self.nick = message.param(0) or self.nick
         self.registered = True
 
     def on_372(self, message):          # RPL_MOTD: the message of the day
-        self._show(message.params[-1].removeprefix("- "))
+        self._show(message.param(1).removeprefix("- "))
 
     def on_376(self, message):          # RPL_ENDOFMOTD (or 422 ERR_NOMOTD): ready
         if self.state is not State.REGISTERING:
@@ -87,7 +87,7 @@ class Replies:
     def on_323(self, message):          # RPL_LISTEND
         why = self.lists.popleft() if self.lists else "show"
         listed, self.listed = self.listed, []
-        if why == "create":
+        if why == "create" and self.state is State.CHECKING:
             return self._create_checked(listed)
         self.rooms = listed
         self._show_rooms()
@@ -114,7 +114,7 @@ class Replies:
         self._join(name)
 
     def on_353(self, message):          # RPL_NAMREPLY
-        self.names += message.params[-1].split()
+        self.names += message.param(3).split()
 
     def on_366(self, message):          # RPL_ENDOFNAMES
         room, names, self.names = message.param(1), self.names, []

@@ -124,6 +124,8 @@ class Session(Questions, Commands, Replies):
 
     def user_line(self, text):
         """A line the person typed (without its newline)."""
+        if self.state is S.QUITTING:    # lines after /quit (a script's) mean nothing now
+            return []
         if self.state in WAITING:
             self.typeahead.append(text)
         else:
@@ -132,7 +134,7 @@ class Session(Questions, Commands, Replies):
 
     def server_line(self, line):
         """A line (bytes, or ``framing.TOO_LONG``) from the server."""
-        if line is not TOO_LONG:
+        if line is not TOO_LONG and self.state is not S.QUITTING:   # after QUIT: nothing changes
             try:
                 message = irc.parse(line.decode("utf-8", "replace"))
             except irc.ProtocolError:
@@ -146,7 +148,7 @@ class Session(Questions, Commands, Replies):
         self.connected = self.registered = False
         if self.state is S.QUITTING:
             self._effects.append(Exit(0))
-        elif self.password_refused:
+        elif self.password_refused and self.state in (S.REGISTERING, S.ASK_NICK):
             self.password_refused = False
             self._go(S.ASK_PASSWORD, secret=True)
         else:
@@ -182,7 +184,7 @@ class Session(Questions, Commands, Replies):
     # --- effects -----------------------------------------------------------------
 
     def _take(self):
-        while self.state not in WAITING and self.typeahead:
+        while self.state not in WAITING and self.state is not S.QUITTING and self.typeahead:
             self._typed(self.typeahead.popleft())
         if self.input_ended and self.state not in WAITING and not self.typeahead:
             self.input_ended = False
@@ -200,8 +202,8 @@ class Session(Questions, Commands, Replies):
 
     def _typed(self, text):
         command = split_command(text.strip())
-        if command and command[0] == "quit":
-            return self._quit(command[1] or "Leaving")
+        if command and command[0] == "quit":     # /quit works at every question too
+            return self.cmd_quit(command[1])
         answer = getattr(self, "_answer_" + self.state.name.lower(), None)
         if answer is not None and not (command and self.state is S.ASK_ROOM):
             return answer(text.strip())

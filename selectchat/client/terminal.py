@@ -7,7 +7,7 @@ same as the server's: one ``select()`` over both descriptors, stdin and the
 socket, in :class:`TerminalClient` -- no threads, no asyncio, no readline.
 
 Three handlers share the loop: :class:`Keyboard` (stdin), :class:`ServerLink`
-(the socket) and :class:`SignalPipe` (SIGWINCH, the window was resized, turned
+(the socket) and :class:`~selectchat.net.signals.SignalSocket` (SIGWINCH, the window was resized, turned
 into a readable socket by the self-pipe trick, as the server does with
 SIGTERM).  One timer, too: a lone Escape byte is the Escape key only if
 nothing follows it within :data:`~selectchat.client.keys.ESCAPE_TIMEOUT`.
@@ -22,9 +22,11 @@ import os
 import signal
 import socket
 import sys
+import time
 
-from ..net.framing import LineBuffer
 from ..net.loop import EventLoop
+from ..net.signals import SignalSocket
+from ..net.stream import State, Stream
 from .commands import fold
 from .display import make_display
 from .editor import LineEditor
@@ -57,7 +59,9 @@ class TerminalClient:
         self.editor = LineEditor()
         self.loop = EventLoop(observer=observer)
         self.keyboard = Keyboard(self, stdin_fd)
-        self.signals = SignalPipe.attach(self) if display.is_terminal else None
+        self.signals = None
+        if display.is_terminal and hasattr(signal, "SIGWINCH"):  # (no SIGWINCH on Windows)
+            self.signals = SignalSocket.attach(self.loop, [signal.SIGWINCH], lambda signals: self.resized())
         self.server = None       # a ServerLink, once connected
         self.exit_code = None
 
@@ -135,8 +139,7 @@ class TerminalClient:
             self.display.draw_input(self.editor.text, self.editor.cursor)
 
     def resized(self):
-        self.display.resize()
-        self.display.draw_input(self.editor.text, self.editor.cursor)
+        self.display.resize()   # measures the window again and draws everything at its new width
 
 
 class Keyboard:
@@ -207,126 +210,50 @@ class _PipeLines:
 
 
 class ServerLink:
-    """The socket to the server: lines in through ``on_line``, an output buffer sent when writable.
+    """The connection to the server: a :class:`~selectchat.net.stream.Stream` and where its lines go.
 
-    Write interest is on only while the buffer holds something: a socket is
-    almost always writable, and watching it for nothing makes the loop spin.
+    The stream does what every select() connection must (non-blocking reads,
+    an output buffer watched for writing only while it holds something,
+    closing that drains); this class only says what its events mean here.
     A connection that breaks (reset, refused write) is reported once through
-    ``on_close(reason)``, never ignored.
+    ``on_close(reason)``, never ignored; a server that simply closed is
+    reported with an empty reason.
     """
 
     def __init__(self, loop, sock, on_line, on_close):
-        self.loop = loop
-        self.sock = sock
         self.on_line, self.on_close = on_line, on_close
-        self.lines = LineBuffer()
-        self.outbuf = bytearray()
+        self.stream = Stream(loop, sock, self, label="server", max_line=64 * 1024)
         self.closed = False
-        sock.setblocking(False)
-        loop.register(sock, self, read=True, label="server")
+        self._peer_closed = False
 
-    def handle_read(self):
-        try:
-            data = self.sock.recv(16384)
-        except BlockingIOError:
-            return
-        except OSError as error:   # e.g. ECONNRESET
-            return self._broken(error.strerror or str(error))
-        if self.loop.observer:
-            self.loop.observer.record("recv", fd=self.sock.fileno(), bytes=len(data))
-        if not data:
-            return self._broken("")
-        for line in self.lines.feed(data):
+    def write(self, data):
+        self.stream.write(data)  # (dropped once the stream is closing or closed)
+
+    def lines_received(self, lines):
+        for line in lines:
             if self.closed:
                 break
             self.on_line(line)
 
-    def write(self, data):
-        if self.closed:
-            return
-        self.outbuf += data
-        self.loop.modify(self.sock, read=True, write=True)
+    def eof_received(self):
+        self._peer_closed = True
+        return False  # the stream sends what is queued, then closes
 
-    def handle_write(self):
-        try:
-            sent = self.sock.send(self.outbuf)
-        except BlockingIOError:
-            return
-        except OSError as error:   # EPIPE, ECONNRESET: the server is gone
-            return self._broken(error.strerror or str(error))
-        if self.loop.observer:
-            self.loop.observer.record("send", fd=self.sock.fileno(), asked=len(self.outbuf), sent=sent)
-        del self.outbuf[:sent]
-        if not self.outbuf:
-            self.loop.modify(self.sock, read=True, write=False)
+    def connection_lost(self, reason):
+        if not self.closed:
+            self.closed = True
+            self.on_close("" if self._peer_closed else reason)
 
-    def _broken(self, reason):
+    def close(self):
+        """Send what is still queued (our QUIT), then wait a little for the server to close."""
         if self.closed:
             return
         self.closed = True
-        self.loop.unregister(self.sock)
-        self.sock.close()
-        self.on_close(reason)
-
-    def close(self):
-        """Send what is still queued (our QUIT), wait a little for the server to close, close."""
-        if self.closed:
-            return
-        self.closed = True
-        self.loop.unregister(self.sock)
-        try:
-            self.sock.settimeout(LINGER)
-            if self.outbuf:
-                self.sock.sendall(self.outbuf)
-            self.sock.shutdown(socket.SHUT_WR)
-            while self.sock.recv(4096):   # until the server's EOF: it has read our QUIT
-                pass
-        except OSError:   # gone already: nothing left to flush
-            pass
-        self.sock.close()
-
-
-class SignalPipe:
-    """SIGWINCH as a readable socket: the self-pipe trick (``signal.set_wakeup_fd``).
-
-    A signal handler may run at any moment, in the middle of drawing; redrawing
-    there would garble the screen.  The handler does nothing; Python writes the
-    signal's number to our socket, ``select()`` wakes, and the loop redraws calmly.
-    """
-
-    def __init__(self, client):
-        self.client = client
-        self.reader, self.writer = socket.socketpair()
-        self.reader.setblocking(False)
-        self.writer.setblocking(False)
-        self.old_fd = signal.set_wakeup_fd(self.writer.fileno())
-        self.old_handler = signal.signal(signal.SIGWINCH, lambda *_: None)
-        client.loop.register(self.reader, self, read=True, label="signals")
-
-    @classmethod
-    def attach(cls, client):
-        try:
-            return cls(client)
-        except (ValueError, AttributeError):   # not the main thread, or no SIGWINCH (Windows)
-            return None
-
-    def handle_read(self):
-        try:
-            data = self.reader.recv(64)
-        except BlockingIOError:
-            return
-        if signal.SIGWINCH in data:
-            self.client.resized()
-
-    def handle_write(self):
-        pass
-
-    def close(self):
-        signal.signal(signal.SIGWINCH, self.old_handler)
-        signal.set_wakeup_fd(self.old_fd)
-        self.client.loop.unregister(self.reader)
-        self.reader.close()
-        self.writer.close()
+        stream, deadline = self.stream, time.monotonic() + LINGER
+        stream.close("quit")
+        while stream.state is not State.CLOSED and time.monotonic() < deadline:
+            stream.loop.run_once(timeout=0.1)
+        stream.abort("quit")
 
 
 # --- the command line ------------------------------------------------------------

@@ -19,18 +19,21 @@ Hints are not in the notebook: ``hint("2.4")`` shows the next of its tiers.
 
 import time
 
-from .base import NotDone, Wrong
+from .base import NotDone, Wrong, server_ended
 from .backends import CHOOSE, MEASURE
 from .client_loop import CLIENT_LOOP
-from .echo import ECHO_SERVER, WAIT_READABLE
+from .echo import ECHO_SERVER, RELAY_SERVER, WAIT_READABLE
 from .flush import FLUSH, SEND_TO_ALL
 from .framing import SPLIT_FRAMES, SPLIT_LINES
 from .hints import hint
 from .sandbox import Child, source_of
+from .timeline import BUSY_BINS
 
 EXERCISES = {
     "2.1": WAIT_READABLE,
     "2.4": ECHO_SERVER,
+    "3.4": RELAY_SERVER,
+    "4.4": BUSY_BINS,
     "5.4": CLIENT_LOOP,
     "6.2": FLUSH,
     "6.4": SEND_TO_ALL,
@@ -56,11 +59,16 @@ def run(label, answer):
     with Child(label, source_of(answer)) as child:
         deadline = time.monotonic() + exercise.time_limit
         if exercise.in_parent is not None:
-            return _outcome(exercise.in_parent(child))
+            try:
+                return _outcome(exercise.in_parent(child))
+            except OSError as error:        # a refused or reset connection: did the server end?
+                if child.stopped():
+                    return _outcome(server_ended(child, None, "while the check talked to it"))
+                return "wrong", f"a connection to your server failed: {type(error).__name__}: {error}"
         while True:
             message = child.message(max(0.0, deadline - time.monotonic()))
             if message is None:
-                if child.running():
+                if not child.stopped():
                     return "wrong", f"your code did not finish: {exercise.hang}"
                 printed = child.printed(300)
                 return "wrong", "your code ended the process" + (f"; it printed: {printed}" if printed else "")

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-PRELUDE = "import errno, os, select, selectors, socket, struct, sys, time\n"
+PRELUDE = "import errno, math, os, select, selectors, socket, struct, sys, time\n"
 
 
 class Wrong(Exception):
@@ -90,4 +90,19 @@ def cpu_while_idle(child, seconds=0.5):
     return child.cpu_seconds() - before
 
 
-SPIN_LIMIT = 0.12   # CPU seconds in a 0.5 s idle window: a loop that waits in select() uses ~0
+SPIN_LIMIT = 0.05   # CPU seconds in a 0.5 s idle window: a loop that waits in select() uses ~0,
+#                    one that spins gets far more, even on a busy 2-core machine
+
+
+def server_ended(child, message, when, who="your server"):
+    """A sentence for a server that stopped serving (returned, raised, or never started)."""
+    while message is None or message.get("event") not in ("verdict", None):
+        message = child.message(1.0) or {"event": None}
+    if message.get("event") == "verdict" and message.get("outcome") == "not done":
+        return "not done"
+    if message.get("event") == "verdict" and message.get("outcome") == "wrong":
+        return f"{who} stopped {when}: {message['message']}"
+    if child.running():
+        return f"{who} did not start within 10 s"
+    printed = child.printed(300)
+    return f"{who} stopped {when}" + (f"; it printed: {printed}" if printed else "")

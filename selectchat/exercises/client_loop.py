@@ -12,7 +12,7 @@ import socket
 import termios
 import time
 
-from .base import SPIN_LIMIT, Exercise, closed_by_peer, cpu_while_idle, receive
+from .base import SPIN_LIMIT, Exercise, server_ended, closed_by_peer, cpu_while_idle, receive
 from .sandbox import Child
 
 
@@ -55,17 +55,16 @@ def keyboard_pair():
 
 
 def client_in_parent(child, listener, typing, screen):
-    from .echo import _ended
     listener.settimeout(10)
     try:
         server, _ = listener.accept()
     except (TimeoutError, socket.timeout):
-        return _ended(child, None, "before it connected")
+        return server_ended(child, None, "before it connected", who="your client")
     with server:
         server.sendall(b"<bob> are you there?\n")
         if not _shown(screen, b"are you there?", 1.0):
-            if not child.running():
-                return _ended(child, None, "when the server talked")
+            if child.stopped():
+                return server_ended(child, None, "when the server talked", who="your client")
             return ("the server sent a line while the user typed nothing, and it was not on the screen "
                     "within 1 s: your client waits for the keyboard before it looks at the socket")
         os.write(typing, b"hel")                           # half a line: not readable yet (canonical mode)
@@ -88,8 +87,8 @@ def client_in_parent(child, listener, typing, screen):
         if not closed_by_peer(server, 1.5):
             return "after Ctrl-D (end of input) your client did not close its connection within 1.5 s"
         if not _returned(child, 1.5):
-            if not child.running():
-                return _ended(child, None, "after Ctrl-D")
+            if child.stopped():
+                return server_ended(child, None, "after Ctrl-D", who="your client")
             return "after Ctrl-D your client closed the connection but did not return"
     try:
         server, _ = listener.accept()
@@ -97,8 +96,8 @@ def client_in_parent(child, listener, typing, screen):
         return "after the first session ended, calling your client again did not connect"
     server.close()                                         # the server goes away
     if not _returned(child, 1.5):
-        if not child.running():
-            return _ended(child, None, "when the server closed the connection")
+        if child.stopped():
+            return server_ended(child, None, "when the server closed the connection", who="your client")
         used = cpu_while_idle(child)
         spinning = f" and used {used:.2f} s of CPU in 0.5 s" if used > SPIN_LIMIT else ""
         return f"when the server closed the connection your client did not return within 1.5 s{spinning}"

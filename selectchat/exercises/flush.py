@@ -4,7 +4,7 @@ says writable, to readers that read, one that never reads, and one that goes awa
 import socket
 import time
 
-from .base import SPIN_LIMIT, Exercise, Wrong, connect, cpu_while_idle
+from .base import SPIN_LIMIT, Exercise, server_ended, Wrong, connect, cpu_while_idle
 
 PAYLOAD = bytes(range(256)) * 4096          # 1 MiB: a pattern, so a lost or repeated piece shows
 SMALL_BUFFER = 8192                         # bytes: forces partial sends
@@ -106,10 +106,9 @@ def _download(readers, timeout):
 
 
 def send_to_all_in_parent(child):
-    from .echo import _ended
     ready = child.message(10)
     if ready is None or ready.get("event") != "ready":
-        return _ended(child, ready, "before anyone connected")
+        return server_ended(child, ready, "before anyone connected")
     port = ready["port"]
     sockets = []
     try:
@@ -120,8 +119,8 @@ def send_to_all_in_parent(child):
         readers = [connect(port) for _ in range(3)]
         sockets += readers
         got = _download(readers, 4.0)
-        if not child.running():
-            return _ended(child, None, "while a client did not read")
+        if child.stopped():
+            return server_ended(child, None, "while a client did not read")
         sizes = [len(data) for data in got]
         if any(size < len(PAYLOAD) for size in sizes):
             if all(data == PAYLOAD[:len(data)] for data in got) and max(sizes) < len(PAYLOAD):
@@ -138,8 +137,8 @@ def send_to_all_in_parent(child):
         stalled.close()                      # unread bytes: the kernel resets the connection
         sockets.remove(stalled)
         time.sleep(0.3)
-        if not child.running():
-            return _ended(child, None, "when the client that never read went away (a reset connection)")
+        if child.stopped():
+            return server_ended(child, None, "when the client that never read went away (a reset connection)")
         late = connect(port)
         sockets.append(late)
         if _download([late], 5.0)[0] != PAYLOAD:

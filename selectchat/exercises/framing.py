@@ -58,9 +58,9 @@ def _ordinal(n):
 
 # --- 7.2 split_lines(pending, data, max_line) -------------------------------------------
 
-LINES = [b"NICK alice", b"USER alice 0 * :Alice", b"JOIN #lobby", b"PRIVMSG #lobby :a } and a {", b"",
+LINES = [b"NICK alice", b"USER alice 0 * :Alice", b"JOIN #lobby", b"PRIVMSG #lobby :a } and a { ", b"",
          b"PRIVMSG #lobby :last one"]
-STREAM = b"NICK alice\r\nUSER alice 0 * :Alice\r\nJOIN #lobby\nPRIVMSG #lobby :a } and a {\r\n\r\nPRIVMSG #lobby :last one\r\n"
+STREAM = b"".join(line + end for line, end in zip(LINES, [b"\r\n", b"\r\n", b"\n", b"\r\n", b"\r\n", b"\r\n"]))
 WAYS = {"bytes": "fed one byte at a time (recv(1))", "whole": "fed everything in one piece",
         "random": "fed in pieces of random sizes"}
 
@@ -69,7 +69,7 @@ def _compare_lines(got, expected, way):
     if got == expected:
         return
     if len(got) != len(expected):
-        raise Wrong(f"{way}, a stream of {len(expected)} lines gave {len(got)} lines")
+        raise Wrong(f"{way}, a stream of {len(expected)} lines gave {len(got)} line{'s' if len(got) != 1 else ''}")
     n = next(i for i, (a, b) in enumerate(zip(got, expected)) if a != b)
     if isinstance(got[n], (bytes, bytearray)) and got[n].endswith(b"\r"):
         raise Wrong(f"{way}, the {_ordinal(n + 1)} line, which ended in \\r\\n, came out with its \\r: {got[n]!r}")
@@ -130,6 +130,7 @@ def split_frames_in_child(split_frames, args, report):
         if pending:
             raise Wrong(f"{way}, {bytes(pending)!r:.60} was left in pending after the last frame")
     for header, what in ((f"{10 ** 9:<{HEADER}}".encode(), "announcing a 1 GB payload"),
+                         (b"-5        ", "announcing a negative length"),
                          (b"hello!    ", "that is not a number")):
         pending = bytearray()
         try:

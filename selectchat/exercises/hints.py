@@ -27,7 +27,8 @@ HINTS = {
     "2.4": ["One list of sockets to watch: the listener and every client. One select() per pass, with no "
             "timeout: it waits until something happens.",
             "Readable listener: accept() and add the new socket to the list. Readable client: one recv(); "
-            "b'' means the client left: remove it from the list, then close it. Never wait for a whole line.",
+            "b'' (or ConnectionResetError) means the client left: remove it from the list, then close it. "
+            "Never wait for a whole line.",
             "select_echo_server above is close; the select module docs: "
             "https://docs.python.org/3/library/select.html#select.select"],
     "3.1": ["The server's answer is a line whose command is a three-digit number.",
@@ -39,6 +40,11 @@ HINTS = {
     "3.3": ["Each accepted connection is one event in the trace.",
             "trace.of(kind) keeps the events of one kind; which kind is an accept?",
             "docs/trace-format.md lists the kinds."],
+    "3.4": ["Your echo server from exercise 2.4, with two changes: each client has a buffer of bytes that do not "
+            "form a complete line yet, and a complete line goes to every client but the one who sent it.",
+            "A dict from socket to bytearray; after each recv(), cut out the complete lines (up to and "
+            "including each \\n) and send each to the others. At EOF, forget the client in both places.",
+            "Notebook 7 is all about buffers like this one; https://docs.python.org/3/library/stdtypes.html#bytearray"],
     "4.1": ["Everyone in the room gets the message, except one person.",
             "Who does not get their own message back?",
             "Look at the send() squares on the timeline after one recv()."],
@@ -48,6 +54,12 @@ HINTS = {
     "4.3": ["Each select event says how long the loop was blocked in it.",
             "Add up one field over all the select events.",
             "docs/trace-format.md, the 'select' event; the built-in sum()."],
+    "4.4": ["Two steps: how long each bin is, and how much of it the loop spent blocked; busy is the difference.",
+            "For each select event, walk from its start to its end, giving each bin the part of the wait that "
+            "falls inside it. Bins are counted from the first select's start; the last one stops at the "
+            "trace's end.",
+            "docs/trace-format.md (the select event); selectchat.trace.utilisation_bins is the library's "
+            "version: read it after you have tried."],
     "5.1": ["In canonical mode, the terminal driver keeps the line you are typing until it is finished.",
             "What finishes a line?",
             "https://docs.python.org/3/library/termios.html and man 3 termios (ICANON)."],
@@ -110,6 +122,15 @@ HINTS = {
             "epoll and kqueue first, then poll; select only if the highest number is below FD_SETSIZE; "
             "otherwise nothing fits.",
             "https://docs.python.org/3/library/selectors.html (DefaultSelector picks the same way)"],
+    "9.1": ["The first pass is the first select() call of the trace: what was it asked to watch for reading?",
+            "Each bit set to 1 in the first row of the view is one descriptor number in that set.",
+            "docs/tracing.md, the section on the step-through view."],
+    "9.2": ["A partial send: the kernel took fewer bytes than the server asked it to take.",
+            "Find the first send event whose 'sent' is smaller than its 'asked'; what stays behind is the difference.",
+            "docs/trace-format.md, the send event."],
+    "9.3": ["Each pass says why select() returned: a descriptor, a timer, a signal.",
+            "Count the passes whose reason is a ready descriptor.",
+            "help(selectchat.trace.passes)"],
 }
 
 _shown = {}

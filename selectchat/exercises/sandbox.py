@@ -9,7 +9,8 @@ Python process (``python -m selectchat.exercises.child``) that
   its stderr, which we keep for the failure message);
 * exits when its stdin reaches EOF -- that is, when we die in any way, even
   ``kill -9`` -- and, on Linux, also gets SIGKILL when we exit (PR_SET_PDEATHSIG);
-* is killed by :meth:`Child.stop` at the end of every check, and at interpreter exit.
+* runs in its own process group, killed whole by :meth:`Child.stop` at the end of every
+  check (and at interpreter exit), so a process the student's code started goes too.
 """
 
 import atexit
@@ -18,6 +19,7 @@ import json
 import linecache
 import os
 import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -54,7 +56,8 @@ class Child:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "selectchat.exercises.child", label, path, *map(str, args)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
-            pass_fds=pass_fds, cwd=self._folder.name, env=env)
+            pass_fds=pass_fds, cwd=self._folder.name, env=env,
+            process_group=0)     # its own group: stop() also ends whatever the student's code started
         self.pid = self.process.pid
         self._pending = b""
         atexit.register(self.stop)
@@ -76,6 +79,15 @@ class Child:
 
     def running(self):
         return self.process.poll() is None
+
+    def stopped(self, grace=0.5):
+        """True if the child has ended, waiting up to ``grace`` seconds for it (a child that
+        just closed its pipes may not have been reaped yet)."""
+        try:
+            self.process.wait(grace)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
 
     def cpu_seconds(self):
         """User plus system CPU time the child has used so far (Linux /proc; 0.0 elsewhere)."""
@@ -106,8 +118,10 @@ class Child:
     def stop(self):
         """Kill the child (if it still runs) and wait for it; safe to call twice."""
         atexit.unregister(self.stop)
-        if self.process.poll() is None:
-            self.process.kill()
+        try:
+            os.killpg(self.pid, signal.SIGKILL)   # before wait(): the group id cannot be reused yet
+        except (ProcessLookupError, PermissionError):
+            pass
         self.process.wait()
         for stream in (self.process.stdin, self.process.stdout):
             try:

@@ -46,7 +46,9 @@ def parse(line):
         prefix, _, line = line[1:].partition(" ")
     line = line.lstrip(" ")
     head, sep, trailing = line.partition(" :")
-    params = [word for word in head.split(" ") if word]
+    params = head.split(" ")
+    if "" in params:  # spaces in a row, or at the end: they separate nothing
+        params = [word for word in params if word]
     if line.startswith(":"):  # the trailing parameter comes right after the prefix
         raise ProtocolError("missing command")
     if not params:
@@ -73,7 +75,7 @@ def format_line(prefix, command, *params, text=None):
     parts = [f":{prefix}", command] if prefix else [command]
     if text is None and params and not _is_middle(params[-1]):
         *params, text = params
-    parts.extend(map(_safe_middle, params))
+    parts += [p if _is_middle(p) else _made_middle(p) for p in params]
     if text is not None:
         parts.append(":" + text)
     data = " ".join(parts).encode("utf-8", "replace")
@@ -86,8 +88,6 @@ def _is_middle(param):
     return param and " " not in param and param[0] != ":"
 
 
-def _safe_middle(param):
-    """A middle parameter that holds no space, does not start with ``:`` and is not empty."""
-    if _is_middle(param):
-        return param
+def _made_middle(param):
+    """``param`` made a valid middle parameter: no space, no leading ``:``, not empty."""
     return param.replace(" ", "_").lstrip(":") or "*"

@@ -212,7 +212,7 @@ class EventLoop:
             self._call(timer.callback, timer)
             if self.observer:
                 self.observer.record("timer", callback=getattr(timer.callback, "__qualname__", "timer"),
-                                     late=began - timer.when, took=time.monotonic() - began)
+                                     late=round(began - timer.when, 6), took=round(time.monotonic() - began, 6))
 
     def _run_soon(self):
         # Only those queued so far: what they queue waits for the next pass.
@@ -236,7 +236,7 @@ class EventLoop:
         if self.observer and fd is not None:
             took = time.monotonic() - began
             if took >= SLOW_HANDLER:
-                self.observer.record("slow", fd=fd, call=method.__name__, took=took)
+                self.observer.record("slow", fd=fd, call=method.__name__, took=round(took, 6))
 
     # --- running ---------------------------------------------------------------
 

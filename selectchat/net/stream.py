@@ -50,6 +50,15 @@ class State(enum.Enum):
     CLOSED = "closed"
 
 
+# The only moves a stream makes (the table in the module's docstring): a
+# closed stream never reopens, a closing one never goes back to open.
+TRANSITIONS = {
+    State.OPEN: {State.CLOSING, State.CLOSED},
+    State.CLOSING: {State.CLOSED},
+    State.CLOSED: set(),
+}
+
+
 class Stream:
     """A connected non-blocking socket, registered with an event loop."""
 
@@ -164,7 +173,7 @@ class Stream:
         """Stop taking input; close once what is queued has been sent."""
         if self.state is not State.OPEN:
             return
-        self.state = State.CLOSING
+        self._move(State.CLOSING)
         self.close_reason = reason
         self._later(CLOSE_TIMEOUT, lambda: self.abort(reason + "; output not taken"))
         if not self.outbuf:
@@ -204,7 +213,7 @@ class Stream:
     def _finish(self, reason):
         if self.state is State.CLOSED:
             return
-        self.state = State.CLOSED
+        self._move(State.CLOSED)
         self.outbuf.clear()
         for timer in self._timers:
             timer.cancel()
@@ -222,6 +231,11 @@ class Stream:
         handle_error(error)
 
     # --- helpers ---------------------------------------------------------------
+
+    def _move(self, state):
+        if state not in TRANSITIONS[self.state]:
+            raise RuntimeError(f"a stream cannot go from {self.state.value} to {state.value}")
+        self.state = state
 
     def _watch(self, read=None, write=None):
         if self.state is State.CLOSED:

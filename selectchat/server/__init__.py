@@ -7,6 +7,8 @@
 * ``console_input`` -- reading stdin through the loop (a thread bridge on Windows);
 * ``signals``       -- SIGINT/SIGTERM/SIGHUP through the loop (the self-pipe trick);
 * ``log``           -- a log and console output that never block the loop;
+* ``live``          -- ``--live``: a read-only web page (HTTP, Server-Sent Events) on the same loop;
+  ``live_feed`` gathers what it shows while someone watches, ``live_page`` is the page;
 * ``config``        -- :class:`ServerConfig`.
 """
 

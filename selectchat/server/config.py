@@ -21,3 +21,5 @@ class ServerConfig:
     log_file: str | None = None      # append the log here ("-": stderr)
     log_size: int = 1000             # entries kept in memory for the console
     tick_interval: float = 1.0       # how often the core checks for idle clients
+    live_port: int | None = None     # serve the live web view on this port (None: no live view)
+    live_text: bool = False          # the live view may show what users wrote

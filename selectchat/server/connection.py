@@ -65,7 +65,7 @@ class Connection:
             for _ in range(min(BATCH, len(self.pending))):
                 new = chat.receive(self, self.pending.popleft(), now)
                 effects += new
-                if any(type(effect) is SendLater for effect in new):
+                if SendLater in map(type, new):
                     break  # what it says next waits until the long reply is out
             server.apply(effects, origin=self)
         if self.stream.state is not State.OPEN:

@@ -8,7 +8,7 @@ Everything the server does happens in handlers called by the one
 * :class:`~.connection.Connection` -- a client's stream delivered lines:
   feed them to the core, in bounded turns;
 * :class:`~.console_input.ConsoleReader` -- the operator typed a line;
-* :class:`~.signals.SignalWaker` -- SIGINT/SIGTERM/SIGHUP woke the loop.
+* :mod:`.signals` -- SIGINT/SIGTERM/SIGHUP woke the loop (the self-pipe trick).
 
 The chat core returns effects (send these bytes, send this long reply as the
 socket drains, close that connection) and events (log this);
@@ -27,9 +27,10 @@ from ..net.loop import EventLoop
 from ..net.stream import CLOSE_TIMEOUT
 from .console import Console
 from .console_input import ConsoleReader
+from .live import LiveView
 from .listener import Listener
 from .log import Log, Sink, printable
-from .signals import SignalWaker
+from . import signals
 
 
 class Server:
@@ -47,6 +48,7 @@ class Server:
         self.console = Console(self.chat, self.log.entries)
         self.output = None   # the console's replies (stdout), a Sink
         self.listener = Listener(self)
+        self.live = None     # the live web view (--live), a LiveView
         self.exit_code = 0
         self._stopping = False
 
@@ -62,7 +64,7 @@ class Server:
             self.output = Sink(self.loop, sys.stdout.fileno(), "stdout")
         if self.config.console:
             ConsoleReader.attach(self)
-        SignalWaker.attach(self)
+        signals.attach(self)
         self.loop.call_every(self.config.tick_interval, self._tick)
         return address
 
@@ -107,6 +109,8 @@ class Server:
         self._stopping = True
         self.log.write("shutdown", reason)
         self.listener.close()
+        if self.live is not None:
+            self.live.close()
         self.apply(operator.shutdown(self.chat, reason))
         self.loop.stop()
 
@@ -209,5 +213,16 @@ def run(config, observer=None):
             f"cannot listen on {config.host}:{config.port}"
         print(f"selectchat server: {what}: {error.strerror}", file=sys.stderr)
         return 1
+    if config.live_port is not None:  # the same loop also serves a web page
+        server.live = LiveView(server, config.live_text)
+        try:
+            live_host, live_port = server.live.listen(config.host, config.live_port)
+        except OSError as error:
+            print(f"selectchat server: cannot serve the live view on {config.host}:{config.live_port}: "
+                  f"{error.strerror}", file=sys.stderr)
+            return 1
     print(f"selectchat server listening on {host}:{port}", flush=True)
+    if server.live is not None:  # (a second line: the first is the contract launchers read)
+        shown = f"[{live_host}]" if ":" in live_host else live_host
+        print(f"selectchat live view on http://{shown}:{live_port}/", flush=True)
     return server.serve_forever()

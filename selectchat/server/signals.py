@@ -1,45 +1,21 @@
-"""Signals through the loop: the self-pipe trick.
+"""Which signals stop the server, and how: cleanly, from the loop.
 
-A signal handler may run at any moment, in the middle of any handler;
-doing real work in it is unsafe.  Python's ``signal.set_wakeup_fd`` writes
-the signal number to a socket instead, which wakes ``select()``; the server
-then shuts down from the loop, between two passes, calmly.
-
-SIGHUP (the terminal closed, the ssh session dropped) is a shutdown like
-SIGTERM: clients get their ERROR line and the exit status is 0.  Left to its
-default action it would kill the server on the spot.
+SIGINT (Ctrl-C), SIGTERM (``kill``, service managers) and SIGHUP (the
+terminal closed, the ssh session dropped) each lead to the same clean
+shutdown: clients get their ERROR line and the exit status is 0.  Left to
+its default action, SIGHUP would kill the server on the spot.  The signals
+arrive through :class:`~selectchat.net.signals.SignalSocket` (the self-pipe trick).
 """
 
 import signal
-import socket
+
+from ..net.signals import SignalSocket
 
 SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-class SignalWaker:
-    """Turn SIGINT/SIGTERM/SIGHUP into a readable socket."""
-
-    def __init__(self, server):
-        self.server = server
-        self.reader, self.writer = socket.socketpair()
-        self.reader.setblocking(False)
-        self.writer.setblocking(False)
-        signal.set_wakeup_fd(self.writer.fileno())
-        for signum in SHUTDOWN_SIGNALS:
-            signal.signal(signum, lambda *_: None)  # the byte on the socket is enough
-        server.loop.register(self.reader, self, read=True, label="signals")
-
-    @classmethod
-    def attach(cls, server):
-        try:
-            return cls(server)
-        except ValueError:  # not the main thread (a server run inside a test or notebook)
-            return None
-
-    def handle_read(self):
-        try:
-            data = self.reader.recv(64)
-        except BlockingIOError:
-            return
-        names = ", ".join(signal.Signals(n).name for n in data)
-        self.server.shutdown(f"Server shutting down ({names})")
+def attach(server):
+    """Shut ``server`` down on SHUTDOWN_SIGNALS; None when not in the main thread."""
+    def shut_down(signals):
+        server.shutdown(f"Server shutting down ({', '.join(s.name for s in signals)})")
+    return SignalSocket.attach(server.loop, SHUTDOWN_SIGNALS, shut_down)

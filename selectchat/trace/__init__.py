@@ -15,8 +15,8 @@ One module per job:
 * :mod:`.summary` -- :func:`summarize`: all of it as text;
 * :mod:`.export` -- :func:`to_chrome`, for Perfetto and chrome://tracing;
 * :mod:`.plot` (matplotlib) and :mod:`.stepper` (ipywidgets) -- pictures, in
-  the optional extras: import them by name (``from selectchat.trace import
-  plot``); nothing here imports them;
+  the optional extras: ``from selectchat.trace import plot``; :func:`step_through`
+  is here, and imports ipywidgets only when called;
 * :mod:`.cli` -- ``selectchat trace summary|plot|export``.
 
 The format is in ``docs/trace-format.md``; how to use it, ``docs/tracing.md``.
@@ -29,6 +29,7 @@ from .mistakes import Mistake, find_mistakes, format_mistakes
 from .passes import Pass, passes
 from .reading import Names, Trace, TraceError, load, loads
 from .recorder import Recorder
+from .stepper import Stepper, step_through
 from .summary import Summary, format_summary, summarize
 from .writer import FORMAT, VERSION, to_dict, write_json
 
@@ -37,4 +38,5 @@ __all__ = ["FORMAT", "VERSION", "Recorder", "Trace", "TraceError", "Names", "loa
            "utilisation_bins", "per_descriptor", "ready_sizes", "latencies", "lane_labels",
            "Pass", "passes", "Mistake", "find_mistakes", "format_mistakes",
            "Summary", "summarize", "format_summary", "to_chrome", "LOOP_TID", "FD_TID_BASE",
+           "Stepper", "step_through",
            "to_dict", "write_json"]

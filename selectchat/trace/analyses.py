@@ -271,20 +271,7 @@ def latencies(trace):
             fd = event["fd"]
             before = sent_total[fd]
             sent_total[fd] += event["sent"]
-            still = []
-            for item in waiting[fd]:
-                if item[4] is None:   # the first send since it was queued: fix the goal
-                    item[4] = before + event["asked"]
-                    item.append(event["sent"] == event["asked"])
-                if sent_total[fd] >= item[4]:
-                    # The messages of a burst were read together and queued together:
-                    # they reach this recipient together, one delivery each.
-                    delivery = Delivery(item[0], item[1], item[2], fd, item[3], event["t"], item[6])
-                    deliveries.extend([delivery] * item[5])
-                else:
-                    item[6] = False
-                    still.append(item)
-            waiting[fd] = still
+            waiting[fd] = _settle(waiting[fd], event, before, sent_total[fd], deliveries)
         elif kind in ("close", "unregister"):
             fd = event["fd"]
             undelivered += sum(item[5] for item in waiting.pop(fd, ()))
@@ -292,20 +279,8 @@ def latencies(trace):
             last_recv.pop(fd, None)
         elif kind == "app":
             what = event.get("event")
-            if what == "join":
-                rooms[irc_lower(event["room"])].add(event["nick"])
-            elif what in ("part", "kick"):
-                rooms[irc_lower(event["room"])].discard(event["nick"])
-            elif what in ("room-gone", "room-closed"):
-                rooms.pop(irc_lower(event["room"]), None)
-            elif what == "quit":
-                for members in rooms.values():
-                    members.discard(event.get("nick"))
-            elif what == "nick":
-                for members in rooms.values():
-                    if event["old"] in members:
-                        members.discard(event["old"])
-                        members.add(event["new"])
+            if what in _MEMBERSHIP:
+                _MEMBERSHIP[what](rooms, event)
             elif what in ("message", "private"):
                 count = event.get("count", 1)   # a burst read in one recv() (version 1: always one)
                 messages += count
@@ -327,3 +302,50 @@ def latencies(trace):
                         break
                     waiting[fd].append([sender, target, nick, sent_at, None, count])
     return Latencies(deliveries, messages, unresolved, undelivered)
+
+
+def _settle(waiting, send, sent_before, sent_total, deliveries):
+    """Deliver what this ``send`` completed; return what still waits on the descriptor.
+
+    ``waiting`` holds [sender, target, recipient, sent_at, goal, count, exact]:
+    the goal (bytes sent on the descriptor once the line has surely gone) is
+    fixed by the first send after the line was queued.
+    """
+    still = []
+    for item in waiting:
+        if item[4] is None:   # the first send since it was queued: fix the goal
+            item[4] = sent_before + send["asked"]
+            item.append(send["sent"] == send["asked"])
+        if sent_total >= item[4]:
+            # The messages of a burst were read together and queued together:
+            # they reach this recipient together, one delivery each.
+            delivery = Delivery(item[0], item[1], item[2], send["fd"], item[3], send["t"], item[6])
+            deliveries.extend([delivery] * item[5])
+        else:
+            item[6] = False
+            still.append(item)
+    return still
+
+
+def _rename(rooms, event):
+    for members in rooms.values():
+        if event["old"] in members:
+            members.discard(event["old"])
+            members.add(event["new"])
+
+
+def _quit(rooms, event):
+    for members in rooms.values():
+        members.discard(event.get("nick"))
+
+
+# Chat events that change who is in which room: {lower(room): {nick}}
+_MEMBERSHIP = {
+    "join": lambda rooms, e: rooms[irc_lower(e["room"])].add(e["nick"]),
+    "part": lambda rooms, e: rooms[irc_lower(e["room"])].discard(e["nick"]),
+    "kick": lambda rooms, e: rooms[irc_lower(e["room"])].discard(e["nick"]),
+    "room-gone": lambda rooms, e: rooms.pop(irc_lower(e["room"]), None),
+    "room-closed": lambda rooms, e: rooms.pop(irc_lower(e["room"]), None),
+    "quit": _quit,
+    "nick": _rename,
+}

@@ -14,7 +14,8 @@ from .summary import summarize
 EPILOG = """\
 examples:
   selectchat server --port 0 --trace run.jsonl       record (Ctrl-C or 'shutdown' ends it cleanly)
-  selectchat trace summary run.jsonl                 time blocked vs busy, per descriptor, latency
+  selectchat trace summary run.jsonl                 time blocked vs busy, per descriptor, latency,
+                                                     and the classic mistakes (busy loop, EOF ignored...)
   selectchat trace plot run.jsonl -o timeline.png    one lane per descriptor
   selectchat trace plot run.jsonl -o t.png --from 1.5 --to 1.8
   selectchat trace plot run.jsonl -o u.png --kind utilisation
@@ -33,7 +34,7 @@ def add_arguments(parser):
     sub = parser.add_subparsers(dest="trace_command", metavar="ACTION", required=True)
 
     summary = sub.add_parser("summary", help="print what the loop did: blocked vs busy, "
-                             "descriptors, ready sets, message latency")
+                             "descriptors, ready sets, message latency, and the classic mistakes it shows")
     summary.add_argument("file", help="a trace file (JSON Lines, from --trace)")
 
     plot = sub.add_parser("plot", help="draw the trace into a PNG (or SVG, PDF: by the -o suffix)")

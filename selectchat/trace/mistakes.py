@@ -16,7 +16,10 @@ sentence a student can act on.
   blocking socket (``sendall`` to a slow reader, a second ``recv`` waiting
   for more of a line);
 * **stall** -- a pass held the loop long without such a call: a handler or
-  a timer computed or slept, and every other client waited;
+  a timer computed or slept, and every other client waited (selectchat's
+  loop times its handlers: in its traces a long pass counts only if they
+  took the time -- a busy machine that did not schedule the process is not
+  the program's mistake);
 * **FD_SETSIZE** -- ``select()`` watched descriptors close to 1024, the
   highest number it can take.
 
@@ -87,40 +90,52 @@ def format_mistakes(mistakes):
     return "\n".join(lines)
 
 
+AT_ONCE = 0.005   # seconds: a select() that returned this soon did not sleep (a thread switch can take 1 ms)
+
+
 def _busy_loops(found, spin):
-    """Runs of ``spin`` or more passes that returned at once and moved no byte."""
-    mistakes, run = [], []
+    """Stretches of ``spin`` or more passes that returned at once and moved no byte, by cause."""
+    stretches, run = {}, []   # cause -> [runs]
     for p in found + [None]:
-        if p is not None and p.select["blocked"] < 0.001 and not p.did_io():
+        if p is not None and p.select["blocked"] < AT_ONCE and not p.did_io():
             run.append(p)
             continue
         if len(run) >= spin:
-            mistakes.append(_explain_spin(run))
+            stretches.setdefault(_spin_cause(run), []).append(run)
         run = []
-    return mistakes
+    return [_explain_spin(cause, runs) for cause, runs in stretches.items()]
 
 
-def _explain_spin(run):
-    first = run[0]
-    span = run[-1].end - first.woke
-    writable = set.intersection(*(set(p.select["ready_write"]) for p in run))
-    readable = set.intersection(*(set(p.select["ready_read"]) for p in run))
-    detail = f"{len(run)} passes in {span * 1000:.0f} ms returned at once and moved no byte"
-    if writable:
-        fd = min(writable)
-        return Mistake("busy loop", first.woke, fd, first.labels.get(fd, f"fd {fd}"),
-                       "Watch a socket for writing only while its output buffer holds something, "
-                       "and stop as soon as it is empty.", detail + f"; fd {fd} was writable with nothing to send",
-                       len(run))
-    if readable:
-        fd = min(readable)
-        return Mistake("busy loop", first.woke, fd, first.labels.get(fd, f"fd {fd}"),
-                       "A readable descriptor must be read (or unregistered) by its handler, "
-                       "or select() reports it again at once.", detail + f"; fd {fd} was readable and not read",
-                       len(run))
-    return Mistake("busy loop", first.woke, None, "", "Give select() a timeout of None (or the time until "
-                   "the next timer), not 0: let it sleep until something happens.",
-                   detail + f"; select() was called with timeout {first.select['timeout']}", len(run))
+def _spin_cause(run):
+    """What kept select() from sleeping: ("write", fd), ("read", fd) or ("timeout", None)."""
+    for kind, key in (("write", "ready_write"), ("read", "ready_read")):
+        always = set.intersection(*(set(p.select[key]) for p in run))
+        if always:
+            return kind, min(always)
+    return "timeout", None
+
+
+ADVICE = {
+    "write": ("Watch a socket for writing only while its output buffer holds something, and stop as "
+              "soon as it is empty.", "was writable with nothing to send"),
+    "read": ("A readable descriptor must be read (or unregistered) by its handler, or select() reports "
+             "it again at once.", "was readable and not read"),
+    "timeout": ("Give select() a timeout of None (or the time until the next timer), not 0: let it "
+                "sleep until something happens.", "nothing was ready: select() was given a timeout of 0"),
+}
+
+
+def _explain_spin(cause, runs):
+    kind, fd = cause
+    first = runs[0][0]
+    count = sum(len(run) for run in runs)
+    span = sum(run[-1].end - run[0].woke for run in runs)
+    where = f" in {len(runs)} stretches" if len(runs) > 1 else ""
+    advice, what = ADVICE[kind]
+    detail = (f"{count} passes{where} ({span * 1000:.0f} ms) returned at once and moved no byte; "
+              + (f"fd {fd} {what}" if fd is not None else what))
+    label = first.labels.get(fd, f"fd {fd}") if fd is not None else ""
+    return Mistake("busy loop", first.woke, fd, label, advice, detail, count)
 
 
 def _ignored_eofs(found):
@@ -152,10 +167,18 @@ _IO = ("recv", "send", "accept", "eagain")
 
 
 def _long_passes(found, slow):
-    """Passes whose handlers and timers held the loop ``slow`` seconds or more."""
+    """Passes whose handlers and timers held the loop ``slow`` seconds or more.
+
+    selectchat's loop (a trace whose select events carry a ``pass`` number)
+    times every handler and timer and records the long ones: there, a long
+    pass counts only if they account for half of it at least.  The rest of a
+    long pass is the machine's doing (the process was not scheduled), not
+    the program's.
+    """
+    timed = any("pass" in p.select for p in found)
     mistakes = []
     for p in found:
-        if p.busy < slow:
+        if p.busy < slow or (timed and _time_in_handlers_and_timers(p) < p.busy / 2):
             continue
         gap, event = _longest_gap(p)
         if event is not None and event["kind"] in _IO and gap >= slow / 2:
@@ -173,6 +196,10 @@ def _long_passes(found, slow):
                                     "(a timer per step) or in another process, never time.sleep() in the loop.",
                                     f"pass {p.number} held the loop {p.busy * 1000:.0f} ms; {_what_ran(p)}"))
     return mistakes
+
+
+def _time_in_handlers_and_timers(p):
+    return sum(e["took"] for e in p.events if e["kind"] in ("slow", "timer"))
 
 
 def _longest_gap(p):

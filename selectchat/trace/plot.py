@@ -90,7 +90,26 @@ def timeline(trace, *, start=None, end=None, ax=None, title=None):
                            label=None if labelled else "watched for writing (output queued)")
             labelled = True
 
-    # Readiness, at the moment select() returned.
+    _readiness_marks(ax, selects, lane)
+    _io_marks(ax, events, lane)
+
+    ax.set_yticks(range(len(fds) + 1))
+    ax.set_yticklabels([f"{window.header.get('backend') or 'select'}()"] +
+                       [f"fd {fd}  {names.get(fd, '')}".rstrip() for fd in fds], fontsize=FONT)
+    ax.set_ylim(len(fds) + 0.6, -0.6)   # the loop on top
+    ax.set_xlim(t_first, t_last if t_last > t_first else t_first + 1e-3)
+    ax.set_xlabel("seconds since the trace began", fontsize=FONT)
+    ax.tick_params(axis="x", labelsize=FONT - 1)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=FONT - 2, frameon=False,
+              markerscale=0.8)
+    _title(ax, title, f"What the {window.header.get('backend') or 'select'}() loop did, "
+                      f"descriptor by descriptor")
+    return figure
+
+
+def _readiness_marks(ax, selects, lane):
+    """A ▼ above a lane when select() returned it readable, a ▲ below when writable."""
     marks = {"r": ([], []), "w": ([], [])}
     for e in selects:
         woke = e["began"] + e["blocked"]
@@ -102,7 +121,9 @@ def timeline(trace, *, start=None, end=None, ax=None, title=None):
     ax.scatter(*marks["r"], marker="v", s=40, color=READABLE, zorder=3, label="select(): readable")
     ax.scatter(*marks["w"], marker="^", s=40, color=WRITABLE, zorder=3, label="select(): writable")
 
-    # I/O: recv just above the lane's line, send just below, sized by bytes.
+
+def _io_marks(ax, events, lane):
+    """recv just above the lane's line, send just below (area ~ bytes); accepts and closes."""
     recvs = [e for e in events if e["kind"] == "recv" and e["fd"] in lane]
     sends = [e for e in events if e["kind"] == "send" and e["fd"] in lane]
     biggest = max([e["bytes"] for e in recvs] + [e["sent"] for e in sends] + [1])
@@ -127,20 +148,6 @@ def timeline(trace, *, start=None, end=None, ax=None, title=None):
     if closes:
         ax.scatter([e["t"] for e in closes], [lane[e["fd"]] for e in closes], marker="X", s=90,
                    color=OTHER, zorder=5, label="closed")
-
-    ax.set_yticks(range(len(fds) + 1))
-    ax.set_yticklabels([f"{window.header.get('backend') or 'select'}()"] +
-                       [f"fd {fd}  {names.get(fd, '')}".rstrip() for fd in fds], fontsize=FONT)
-    ax.set_ylim(len(fds) + 0.6, -0.6)   # the loop on top
-    ax.set_xlim(t_first, t_last if t_last > t_first else t_first + 1e-3)
-    ax.set_xlabel("seconds since the trace began", fontsize=FONT)
-    ax.tick_params(axis="x", labelsize=FONT - 1)
-    ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=FONT - 2, frameon=False,
-              markerscale=0.8)
-    _title(ax, title, f"What the {window.header.get('backend') or 'select'}() loop did, "
-                      f"descriptor by descriptor")
-    return figure
 
 
 def _lanes(events):

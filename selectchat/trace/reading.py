@@ -70,8 +70,8 @@ class Names:
     Start it from a header (its ``labels`` name the descriptors registered
     before the trace began) and call :meth:`follow` with each event in
     order; :attr:`label` then holds ``{fd: name}`` as of that event and
-    :attr:`fd_of` ``{name: fd}`` (a client's nickname leads to its
-    descriptor).  ``follow`` returns ``(OPENED | RENAMED | CLOSED, fd,
+    :attr:`fd_of` ``{name: fd}`` (a client's nickname, or its address before
+    it registered, leads to its descriptor, until that is unregistered).  ``follow`` returns ``(OPENED | RENAMED | CLOSED, fd,
     label)`` when the event changed a name, else None.
     """
 
@@ -88,7 +88,11 @@ class Names:
             return (OPENED if kind == "register" else RENAMED), fd, label
         if kind == "unregister":
             fd = event["fd"]
-            return CLOSED, fd, self.label.pop(fd, event.get("label"))
+            label = self.label.pop(fd, event.get("label"))
+            # Forget the names that led here (a long recording must not keep every name ever seen).
+            for name in [name for name, number in self.fd_of.items() if number == fd]:
+                del self.fd_of[name]
+            return CLOSED, fd, label
         return None
 
 

@@ -40,7 +40,7 @@ import threading
 import time
 from collections import deque
 
-from .reading import Trace
+from .reading import Names, Trace
 from .writer import FORMAT, VERSION, to_dict, write_json
 
 _now = time.monotonic
@@ -64,7 +64,7 @@ class Recorder:
                  flush_interval=0.05, max_backlog=1_000_000, in_process=False):
         self.size = size
         self.events = deque(maxlen=size)     # (monotonic time, kind, fields)
-        self.labels = {}                     # fd -> label, kept up to date
+        self.names = Names()                 # who is who now: names.label is {fd: label}
         self.start = _now()
         self.header = {"format": FORMAT, "version": VERSION, "program": program,
                        "backend": backend, "pid": os.getpid(), "clock": "monotonic",
@@ -119,8 +119,8 @@ class Recorder:
         kind = event[1]
         self.events.append(event)
         self.recorded += 1
-        if kind in _LABEL_KINDS:
-            self._track_label(kind, event[2])
+        if kind in _LABEL_KINDS:   # (rare: a dict for the reader's fold costs nothing here)
+            self.names.follow({"kind": kind, **event[2]})
         if self._writer is not None:
             self._batch.append(event)
             # One hand-off per pass of the loop at most (a "select" event
@@ -128,11 +128,10 @@ class Recorder:
             if kind == "select" and event[0] - self._handed_at >= self.flush_interval:
                 self.flush()
 
-    def _track_label(self, kind, fields):
-        if kind == "unregister":
-            self.labels.pop(fields["fd"], None)
-        else:
-            self.labels[fields["fd"]] = fields["label"]
+    @property
+    def labels(self):
+        """``{fd: label}`` of the descriptors registered now."""
+        return self.names.label
 
     def flush(self, force=False):
         """Hand the events recorded so far to the file writer (no waiting).

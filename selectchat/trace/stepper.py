@@ -26,6 +26,7 @@ it imports when it is built: ``pip install 'selectchat[notebooks]'``.
 import html
 from dataclasses import dataclass, field
 
+from .passes import DESCRIPTOR, NOTHING, SIGNAL, TIMER
 from .passes import passes as cut_into_passes
 
 FD_COLOURS = {"read": "#009E73", "write": "#56B4E9"}   # as in plot.py: readable green, writable blue
@@ -70,7 +71,6 @@ class PassFacts:
 def describe(trace_passes, index, handlers):
     """The facts of pass ``index`` of ``trace_passes``; ``handlers``: {fd: class name} at that pass."""
     p = trace_passes[index]
-    following = trace_passes[index + 1] if index + 1 < len(trace_passes) else None
     s = p.select
     rows = {}
 
@@ -83,28 +83,56 @@ def describe(trace_passes, index, handlers):
         row(fd).readable = True
     for fd in s["ready_write"]:
         row(fd).writable = True
-    timers, other = [], []
-    nick_fd = {label: fd for fd, label in p.labels.items()}
-    for event in p.events:
-        sentence = _sentence(event)
-        if event["kind"] == "timer":
-            timers.append(sentence)
-        elif "fd" in event and sentence:
-            row(event["fd"]).lines.append(sentence)
-        elif event["kind"] == "app" and nick_fd.get(event.get("sender") or event.get("nick")) in rows:
-            row(nick_fd[event.get("sender") or event.get("nick")]).lines.append(sentence)
-        elif sentence:
-            other.append(sentence)
-    if following is not None:   # a change of interest shows in the next call's write set
-        before, after = set(s["write"]), set(following.select["write"])
+    timers, other = _tell_events(p, row)
+    if index + 1 < len(trace_passes):   # a change of interest shows in the next call's write set
+        before, after = set(s["write"]), set(trace_passes[index + 1].select["write"])
+        gone = {e["fd"] for e in p.events if e["kind"] == "unregister"}
         for fd in sorted(after - before):
             row(fd).lines.append("write interest ON: output is queued, watch it for writing")
-        for fd in sorted(before - after):
-            if fd in p.labels or fd in rows:
-                row(fd).lines.append("write interest OFF: the output buffer is empty")
+        for fd in sorted(before - after - gone):
+            row(fd).lines.append("write interest OFF: the output buffer is empty")
     handled = sorted(rows.values(), key=lambda h: (not (h.readable or h.writable), h.fd))
     return PassFacts(index, p.number, p.woke, s["blocked"], s["timeout"], p.woke_by, p.busy,
                      s["read"], s["write"], s["ready_read"], s["ready_write"], handled, timers, other)
+
+
+def _tell_events(p, row):
+    """Each event of pass ``p`` in words, on the row of the descriptor it concerns.
+
+    An accept goes to the listening socket that was readable (its handler
+    made it); a chat event to the descriptor of the user it names, as named
+    at that moment.  Returns the sentences about timers, and the rest.
+    """
+    timers, other = [], []
+    nick_fd = {label: fd for fd, label in p.labels.items()}
+    nick_fd.update((e["label"], e["fd"]) for e in p.events if e["kind"] == "label")   # named in this pass
+    listeners = [fd for fd in p.select["ready_read"] if "listen" in p.labels.get(fd, "")]
+    for event in p.events:
+        kind, sentence = event["kind"], _sentence(event)
+        if sentence is None:
+            continue
+        if kind == "timer":
+            timers.append(sentence)
+        elif kind == "accept" and listeners:
+            row(listeners[0]).lines.append(sentence)
+        elif kind == "register":
+            row(event["fd"]).handler = event.get("handler", "?")
+            row(event["fd"]).label = event["label"]
+            row(event["fd"]).lines.append(sentence)
+        elif "fd" in event:
+            if kind == "label":
+                row(event["fd"]).label += f" → {event['label']}"
+            row(event["fd"]).lines.append(sentence)
+        elif kind == "app" and nick_fd.get(_who(event)) is not None:
+            row(nick_fd[_who(event)]).lines.append(sentence)
+        else:
+            other.append(sentence)
+    return timers, other
+
+
+def _who(event):
+    """The user a chat event is about: the sender of a message, who joined, who created a room..."""
+    return event.get("sender") or event.get("nick") or event.get("by")
 
 
 def _sentence(event):
@@ -152,14 +180,14 @@ def _sentence(event):
 # --- drawing it --------------------------------------------------------------------------------
 
 
-def pass_html(facts, trace_passes, fd_bits):
+def pass_html(facts, trace_passes, fd_bits, overview=None):
     """One pass as HTML: header, fd_set bit arrays, what each handler did, a timeline with a cursor."""
     e = html.escape
     timeout = "None (wait for ever)" if facts.timeout is None else f"{facts.timeout * 1000:.1f} ms"
-    why = {"a descriptor": f"{len(set(facts.ready_read + facts.ready_write))} descriptor(s) ready",
-           "a signal": "a signal (its byte arrived on the self-pipe)",
-           "a timer": "the timeout passed: a timer was due",
-           "nothing": "nothing ready (interrupted?)"}[facts.woke_by]
+    why = {DESCRIPTOR: f"{len(set(facts.ready_read + facts.ready_write))} descriptor(s) ready",
+           SIGNAL: "a signal (its byte arrived on the self-pipe)",
+           TIMER: "the timeout passed: a timer was due",
+           NOTHING: "nothing ready (interrupted?)"}[facts.woke_by]
     out = [f"<div style='font-family:sans-serif;font-size:13px;line-height:1.35'>",
            f"<div style='font-size:15px'><b>pass {facts.number}</b> &nbsp; at {facts.woke:.6f} s &nbsp;·&nbsp; "
            f"select() blocked <b>{facts.blocked * 1000:.3f} ms</b> (timeout {timeout}) &nbsp;·&nbsp; "
@@ -180,7 +208,7 @@ def pass_html(facts, trace_passes, fd_bits):
             out.append(f"<tr style='border-top:1px solid #ddd'><td style='padding:3px 10px 3px 0'><b>{title}</b>"
                        f"</td><td>{'<br>'.join(e(line) for line in lines)}</td></tr>")
     out.append("</table>")
-    out.append(timeline_svg(trace_passes, facts.index))
+    out.append(timeline_svg(trace_passes, facts.index, overview=overview))
     out.append("</div>")
     return "".join(out)
 
@@ -208,23 +236,21 @@ def _fd_sets(facts, fd_bits):
     return "".join(out)
 
 
-def timeline_svg(trace_passes, index, width=900, around=12):
-    """Two strips: the whole trace with a cursor, and the passes around this one, blocked vs busy."""
+def timeline_svg(trace_passes, index, width=900, around=12, overview=None):
+    """Two strips: the whole trace with a cursor, and the passes around this one, blocked vs busy.
+
+    ``overview``: :func:`overview_strip` of these passes, if already made (it is the same at every step).
+    """
     if not trace_passes:
         return ""
-    first, last = trace_passes[0].select["began"], max(trace_passes[-1].end, trace_passes[-1].woke)
-    span = max(last - first, 1e-9)
+    first, last = _span(trace_passes)
     current = trace_passes[index]
-    x = (current.woke - first) / span * width
+    x = (current.woke - first) / max(last - first, 1e-9) * width
     parts = [f"<svg width='{width + 20}' height='92' style='margin-top:8px;font-family:sans-serif'>",
-             f"<text x='0' y='10' font-size='10' fill='#666'>the whole trace ({span:.3f} s): "
+             f"<text x='0' y='10' font-size='10' fill='#666'>the whole trace ({last - first:.3f} s): "
              f"pass {index + 1} of {len(trace_passes)}</text>",
-             f"<rect x='0' y='14' width='{width}' height='10' fill='{BLOCKED}'/>"]
-    for p in trace_passes:   # busy stretches of the whole trace, at least a pixel wide
-        if p.busy > span / width / 4:
-            parts.append(f"<rect x='{(p.woke - first) / span * width:.1f}' y='14' "
-                         f"width='{max(1.0, p.busy / span * width):.1f}' height='10' fill='{BUSY}'/>")
-    parts.append(f"<line x1='{x:.1f}' x2='{x:.1f}' y1='11' y2='27' stroke='{CURSOR}' stroke-width='2'/>")
+             overview if overview is not None else overview_strip(trace_passes, width),
+             f"<line x1='{x:.1f}' x2='{x:.1f}' y1='11' y2='27' stroke='{CURSOR}' stroke-width='2'/>"]
     near = trace_passes[max(0, index - around): index + around + 1]
     start, end = near[0].select["began"], max(near[-1].end, near[-1].woke)
     scale = width / max(end - start, 1e-9)
@@ -241,6 +267,34 @@ def timeline_svg(trace_passes, index, width=900, around=12):
     parts.append(f"<text x='{min(cx + 3, width - 60):.1f}' y='82' font-size='10' fill='{CURSOR}'>"
                  f"pass {current.number}</text></svg>")
     return "".join(parts)
+
+
+def overview_strip(trace_passes, width=900):
+    """The whole trace in ``width`` pixels: grey, and orange as dense as the loop was busy there.
+
+    Busy time is summed per pixel, so a trace of a million passes is still
+    at most ``width`` rectangles.
+    """
+    first, last = _span(trace_passes)
+    per_pixel = max(last - first, 1e-9) / width
+    busy = [0.0] * width   # seconds of busy loop in each pixel
+    for p in trace_passes:
+        left, right = (p.woke - first) / per_pixel, (p.woke + p.busy - first) / per_pixel
+        x = int(left)
+        while x < min(right, width):   # spread over the pixels it covers
+            busy[x] += (min(right, x + 1) - max(left, x)) * per_pixel
+            x += 1
+    parts = [f"<rect x='0' y='14' width='{width}' height='10' fill='{BLOCKED}'/>"]
+    for x, seconds in enumerate(busy):
+        if seconds > 0:
+            share = min(1.0, seconds / per_pixel)
+            parts.append(f"<rect x='{x}' y='14' width='1' height='10' fill='{BUSY}' "
+                         f"fill-opacity='{max(0.3, share):.2f}'/>")
+    return "".join(parts)
+
+
+def _span(trace_passes):
+    return trace_passes[0].select["began"], max(trace_passes[-1].end, trace_passes[-1].woke)
 
 
 # --- the widget ---------------------------------------------------------------------------------
@@ -261,12 +315,13 @@ class Stepper:
         if not self.passes:
             raise ValueError("this trace has no select events: nothing to step through")
         self._handlers = self._handler_names()
+        self._overview = overview_strip(self.passes)   # the same at every step: drawn once
         fds = {fd for p in self.passes for fd in p.select["read"] + p.select["write"]}
         self.fd_bits = max(8, (max(fds, default=0) // 8 + 1) * 8)   # whole bytes, as an fd_set is
-        last = len(self.passes) - 1
-        self.slider = widgets.IntSlider(value=0, min=0, max=last, description="pass", continuous_update=False,
+        count = len(self.passes)   # the slider counts passes from 1, as the loop does
+        self.slider = widgets.IntSlider(value=1, min=1, max=count, description="pass", continuous_update=False,
                                         layout=widgets.Layout(width="420px"))
-        self.play = widgets.Play(value=0, min=0, max=last, interval=700, description="play")
+        self.play = widgets.Play(value=1, min=1, max=count, interval=700, description="play")
         widgets.link((self.play, "value"), (self.slider, "value"))
         self.previous_button = widgets.Button(description="◀ previous", layout=widgets.Layout(width="110px"))
         self.next_button = widgets.Button(description="next ▶", layout=widgets.Layout(width="110px"))
@@ -287,10 +342,11 @@ class Stepper:
 
     @property
     def index(self):
-        return self.slider.value
+        """The pass shown, counted from 0 (the slider shows it from 1)."""
+        return self.slider.value - 1
 
     def go(self, index):
-        self.slider.value = max(0, min(index, len(self.passes) - 1))
+        self.slider.value = max(0, min(index, len(self.passes) - 1)) + 1
 
     def next(self):
         self.go(self.index + 1)
@@ -310,7 +366,7 @@ class Stepper:
         return describe(self.passes, self.index, self._handlers[self.index])
 
     def html(self):
-        return pass_html(self.facts(), self.passes, self.fd_bits)
+        return pass_html(self.facts(), self.passes, self.fd_bits, self._overview)
 
     def _show(self):
         self.view.value = self.html()

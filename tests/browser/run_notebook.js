@@ -1,5 +1,6 @@
 // Open a notebook in a running JupyterLab, run all its cells, wait for a rendered slider
-// and a plot inside a widget, and take screenshots.  Used by tests/test_notebook_browser.py.
+// and a plot inside a widget, press the dashboard's Run button and read its status line,
+// and take screenshots.  Used by tests/test_notebook_browser.py.
 //
 //   node run_notebook.js LAB_URL TOKEN NOTEBOOK OUT_DIR USER_DATA_DIR
 //
@@ -55,6 +56,23 @@ async function main() {
       const prompts = [...document.querySelectorAll(".jp-InputArea-prompt")].map((e) => e.textContent);
       return prompts.length > 0 && !prompts.some((t) => t.includes("*"));
     }, null, { timeout: 120000 });
+
+    // Then press the dashboard's Run button, as a student would after Run All (which used to delete
+    // the trace folder first), and read its status line until the run is over, well or badly.
+    const runButton = page.locator('.widget-button:has-text("Run the scenario")').first();
+    await runButton.scrollIntoViewIfNeeded();
+    const status = page.locator(".widget-vbox .widget-html").first();
+    report.statusBefore = (await status.innerText()).trim();
+    await runButton.click();
+    await page.waitForFunction(() => {
+      const line = document.querySelector(".widget-vbox .widget-html");
+      const text = line ? line.innerText : "";
+      return text.includes("select() calls") || text.includes("failed");
+    }, null, { timeout: 60000 }).catch(() => {});
+    report.statusAfterRun = (await status.innerText()).trim();
+    const enabledBy = Date.now() + 30000;        // the button comes back once the new timeline is drawn
+    while (!(await runButton.isEnabled()) && Date.now() < enabledBy) await page.waitForTimeout(200);
+    report.runButtonEnabled = await runButton.isEnabled();
 
     report.sliders = await page.locator(".widget-slider").count();
     report.widgetImages = await page.locator(".widget-output img").count();

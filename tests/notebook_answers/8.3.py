@@ -1,3 +1,4 @@
+import selectors
 import socket
 import statistics
 import time

@@ -8,8 +8,11 @@ def echo_server(listener):
                 conn, _ = listener.accept()
                 watched.append(conn)
                 continue
-            data = sock.recv(4096)
+            try:
+                data = sock.recv(4096)
+            except ConnectionError:
+                data = b""
             if data:
                 sock.sendall(data)
             else:
-                watched.remove(sock)
+                watched.remove(sock)          # stops watching, but never closes

@@ -1,0 +1,16 @@
+def busy_per_bin(events, width):
+    """Seconds busy (not blocked in select()) in each bin of `width` s, from the first select()'s start."""
+    selects = [e for e in events if e["kind"] == "select"]
+    first = selects[0]["began"]
+    last = max(events[-1]["t"], selects[-1]["t"])
+    count = max(1, math.ceil((last - first) / width - 1e-9))
+    blocked = [0.0] * count
+    for event in selects:                      # split each wait across the bins it covers
+        begin, end = event["began"], event["began"] + event["blocked"]
+        index = int((begin - first) / width)
+        while begin < end and index < count:
+            edge = first + (index + 1) * width
+            blocked[index] += min(end, edge) - begin
+            begin, index = edge, index + 1
+    lengths = [min(width, last - (first + n * width)) for n in range(count)]
+    return [max(0.0, length - wait) for length, wait in zip(lengths, blocked)]
