@@ -104,8 +104,8 @@ def h():
 
 # --- registration ------------------------------------------------------------
 
-WELCOME = [irc.RPL_WELCOME, irc.RPL_YOURHOST, irc.RPL_CREATED, irc.RPL_MYINFO, irc.RPL_ISUPPORT,
-           irc.RPL_LUSERCLIENT, irc.RPL_LUSERCHANNELS, irc.RPL_LUSERME,
+WELCOME = [irc.RPL_WELCOME, irc.RPL_YOURHOST, irc.RPL_CREATED, irc.RPL_MYINFO, irc.RPL_ISUPPORT, irc.RPL_ISUPPORT,
+           irc.RPL_LUSERCLIENT, irc.RPL_LUSERCHANNELS, irc.RPL_LUSERME, irc.RPL_LOCALUSERS, irc.RPL_GLOBALUSERS,
            irc.RPL_MOTDSTART, irc.RPL_MOTD, irc.RPL_MOTD, irc.RPL_ENDOFMOTD]
 
 
@@ -119,8 +119,9 @@ def test_nick_then_user_registers_with_the_welcome_burst(h):
     welcome = messages[0]
     assert welcome.prefix == SERVER
     assert welcome.params == ("alice", f"Welcome to the selectchat IRC network alice!al@{HOST}")
-    isupport = messages[4].params
-    assert "CASEMAPPING=ascii" in isupport and "CHANMODES=,k,l," in isupport and "CHANTYPES=#" in isupport
+    isupport = messages[4].params + messages[5].params
+    assert "CASEMAPPING=ascii" in isupport and "CHANMODES=beI,k,l,imnst" in isupport and "CHANTYPES=#" in isupport
+    assert "PREFIX=(ov)@+" in isupport
     user = h.chat.users["c"]
     assert user.registered and user.nick == "alice" and user.username == "al" and user.realname == "Alice Liddell"
     assert "register" in h.event_kinds()
@@ -327,7 +328,7 @@ def test_join_creates_a_room_and_its_creator_is_operator(h):
     assert (names.command, names.params) == (irc.RPL_NAMREPLY, ("alice", "=", "#lobby", "@alice"))
     assert (end.command, end.params[:2]) == (irc.RPL_ENDOFNAMES, ("alice", "#lobby"))
     room = h.chat.rooms["#lobby"]
-    assert room.members == {h.chat.users["alice"]: True} and not room.persistent
+    assert room.members == {h.chat.users["alice"]: "o"} and not room.persistent
     assert "room-created" in h.event_kinds() and "join" in h.event_kinds()
 
 
@@ -442,7 +443,7 @@ def test_operator_rooms_persist_empty_and_nobody_is_their_operator(h):
     operator.create_room(h.chat, "#keep", limit=5)
     in_room(h, "#keep", "alice", "bob")
     room = h.chat.rooms["#keep"]
-    assert set(room.members.values()) == {False}
+    assert set(room.members.values()) == {""}
     h.send("alice", "PART #keep")
     h.send("bob", "QUIT")
     assert h.chat.rooms["#keep"] is room and room.members == {} and room.limit == 5
@@ -655,7 +656,8 @@ def test_topic_query_set_and_shown_on_join(h):
     assert h.reply("bob", irc.RPL_TOPIC).params == ("bob", "#r", "today: select()")
     h.register("carol")
     h.send("carol", "JOIN #r")
-    assert [m.command for m in h.take("carol")] == ["JOIN", irc.RPL_TOPIC, irc.RPL_NAMREPLY, irc.RPL_ENDOFNAMES]
+    assert [m.command for m in h.take("carol")] == ["JOIN", irc.RPL_TOPIC, irc.RPL_TOPICWHOTIME,
+                                                      irc.RPL_NAMREPLY, irc.RPL_ENDOFNAMES]
 
 
 def test_topic_is_cut_to_topic_length():
@@ -679,13 +681,13 @@ def test_mode_query_hides_the_key_from_non_members(h):
     in_room(h, "#r", "alice")
     h.register("carol")
     h.send("alice", "MODE #r")
-    assert h.reply("alice", irc.RPL_CHANNELMODEIS).params == ("alice", "#r", "+")
+    assert h.reply("alice", irc.RPL_CHANNELMODEIS).params == ("alice", "#r", "+nt")
     h.send("alice", "MODE #r +kl s3cret 5")
     h.take("alice")
     h.send("alice", "MODE #r")
-    assert h.reply("alice", irc.RPL_CHANNELMODEIS).params == ("alice", "#r", "+kl", "s3cret", "5")
+    assert h.reply("alice", irc.RPL_CHANNELMODEIS).params == ("alice", "#r", "+ntkl", "s3cret", "5")
     h.send("carol", "MODE #r")
-    assert h.reply("carol", irc.RPL_CHANNELMODEIS).params == ("carol", "#r", "+kl", "*", "5")
+    assert h.reply("carol", irc.RPL_CHANNELMODEIS).params == ("carol", "#r", "+ntkl", "*", "5")
 
 
 def test_mode_plus_l_is_told_to_the_room_and_enforced(h):

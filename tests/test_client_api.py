@@ -61,6 +61,17 @@ def test_join_refusals_carry_the_numeric(server):
         with pytest.raises(JoinRefused) as bad_name:
             erin.join("lobby")                                   # no "#": not a room name
         assert bad_name.value.numeric == irc.ERR_BADCHANMASK
+        dave.join("#dave")
+        dave.send("MODE #dave +i")
+        dave.expect("MODE")
+        with pytest.raises(JoinRefused) as invite_only:         # at once, not after a timeout
+            erin.join("#dave")
+        assert invite_only.value.numeric == irc.ERR_INVITEONLYCHAN
+        dave.send("MODE #dave -i+b erin")
+        dave.expect("MODE")
+        with pytest.raises(JoinRefused) as banned:
+            erin.join("#dave")
+        assert banned.value.numeric == irc.ERR_BANNEDFROMCHAN
 
 
 def test_ping_quit_and_the_context_manager_closes(server):

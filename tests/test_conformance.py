@@ -20,6 +20,7 @@ every reply to the lines before it is back too).
 """
 
 import itertools
+import os
 import socket
 import time
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ import pytest
 from selectchat.launch import start_server
 
 SERVER_NAME = "selectchat.local"   # the default --server-name
+OPER_NAME, OPER_PASSWORD = "teacher", "correct horse"   # given to the server through the environment
 ANY = object()                     # in an expected parameter list: any non-empty text
 
 
@@ -157,7 +159,12 @@ def commands(lines):
 @pytest.fixture(scope="module")
 def shared_server():
     """One server for this module's tests; each test uses fresh nicknames and rooms."""
-    with start_server() as server:
+    os.environ["SELECTCHAT_TEST_OPERS"] = f"{OPER_NAME}:{OPER_PASSWORD}"
+    try:
+        server = start_server("--oper-env", "SELECTCHAT_TEST_OPERS")
+    finally:
+        del os.environ["SELECTCHAT_TEST_OPERS"]
+    with server:
         yield server
 
 
@@ -214,8 +221,9 @@ def test_welcome_burst_order_and_shapes(wires):
     assert_shape(welcome[1], "002", [nick, ANY])
     assert_shape(welcome[2], "003", [nick, ANY])
     # 004 <client> <servername> <version> <user modes> <channel modes> <channel modes with a parameter>
-    assert_shape(welcome[3], "004", [nick, SERVER_NAME, ANY, "i", ANY, ANY])
-    assert set(welcome[3].params[4]) == {"k", "l", "o"}
+    assert_shape(welcome[3], "004", [nick, SERVER_NAME, ANY, "iow", ANY, ANY])
+    assert set(welcome[3].params[4]) == set("beIklimnstov")   # every room mode
+    assert set(welcome[3].params[5]) == set("beIklov")        # those that take a parameter
     # LUSERS: 251 and 255 are a MUST; 251 carries three numbers in its text.
     lusers = {line.command: line for line in welcome if line.command in ("251", "254", "255")}
     assert set(lusers) >= {"251", "255"}
@@ -246,14 +254,14 @@ def test_isupport_tokens_say_what_the_server_does(wires):
     alice = wires()
     tokens = isupport(register(alice, fresh("tok")))
     assert tokens["CHANTYPES"] == "#"
-    assert tokens["PREFIX"] == "(o)@"
+    assert tokens["PREFIX"] == "(ov)@+"
     assert tokens["CASEMAPPING"] == "ascii"
-    # CHANMODES=A,B,C,D: no list modes, k always takes a parameter, l only when set.
-    assert tokens["CHANMODES"].split(",") == ["", "k", "l", ""]
+    # CHANMODES=A,B,C,D: the mask lists, k always takes a parameter, l only when set, the flags.
+    assert tokens["CHANMODES"].split(",") == ["beI", "k", "l", "imnst"]
     assert tokens["NETWORK"]
     nicklen, channellen, topiclen = (int(tokens[t]) for t in ("NICKLEN", "CHANNELLEN", "TOPICLEN"))
     targmax = dict(item.split(":") for item in tokens["TARGMAX"].split(","))
-    assert set(targmax) == {"PRIVMSG", "NOTICE"}
+    assert set(targmax) == {"PRIVMSG", "NOTICE", "KICK"}
 
     # NICKLEN: a nickname that long is taken, one character more is refused.
     longest = "n" + "x" * (nicklen - 1 - 3) + str(next(_serial) % 1000).zfill(3)
@@ -332,7 +340,10 @@ def test_what_real_clients_send_on_connect_does_not_break_registration(wires):
     client.send(f"JOIN {room}")
     client.until("366")
     client.send(f"MODE {room}", f"WHO {room}", f"MODE {room} b")
-    assert_shape(client.read(), "324", [nick, room, "+"])
+    assert_shape(client.read(), "324", [nick, room, "+nt"])   # new rooms are +n and +t
+    created = client.read()
+    assert_shape(created, "329", [nick, room, ANY])
+    assert abs(int(created.params[2]) - time.time()) < 60    # when the room was made, Unix time
     # 352 <client> <channel> <username> <host> <server> <nick> <flags> :<hopcount> <realname>
     who = client.read()
     assert_shape(who, "352", [nick, room, nick[:10], "127.0.0.1", SERVER_NAME, nick, "H@", "0 A client"])
@@ -413,6 +424,21 @@ ERRORS = [
     ("482-mode", "bob", "MODE {room} +l 9", "482", ["{me}", "{room}", ANY], []),
     ("501", "alice", "MODE {alice} +Z", "501", ["{me}", ANY], []),
     ("502", "alice", "MODE {bob} +i", "502", ["{me}", ANY], []),
+    ("473", "carol", "JOIN {room}", "473", ["{me}", "{room}", ANY], ["MODE {room} +i"]),
+    ("474", "carol", "JOIN {room}", "474", ["{me}", "{room}", ANY], ["MODE {room} +b {carol}"]),
+    ("474-mask", "carol", "JOIN {room}", "474", ["{me}", "{room}", ANY], ["MODE {room} +b *!*@127.0.0.*"]),
+    ("401-invite", "alice", "INVITE ghost {room}", "401", ["{me}", "ghost", ANY], []),
+    ("442-invite", "carol", "INVITE {bob} {room}", "442", ["{me}", "{room}", ANY], []),
+    ("443", "alice", "INVITE {bob} {room}", "443", ["{me}", "{bob}", "{room}", ANY], []),
+    ("461-invite", "alice", "INVITE {bob}", "461", ["{me}", "INVITE", ANY], []),
+    ("482-invite", "bob", "INVITE {carol} {room}", "482", ["{me}", "{room}", ANY], ["MODE {room} +i"]),
+    ("482-voice", "bob", "MODE {room} +v {bob}", "482", ["{me}", "{room}", ANY], []),
+    ("461-oper", "bob", "OPER teacher", "461", ["{me}", "OPER", ANY], []),
+    ("464-oper", "bob", "OPER teacher :wrong horse", "464", ["{me}", ANY], []),
+    ("491", "bob", "OPER principal :correct horse", "491", ["{me}", ANY], []),
+    ("481-kill", "bob", "KILL {carol} :go away", "481", ["{me}", ANY], []),
+    ("481-wallops", "bob", "WALLOPS :hear me", "481", ["{me}", ANY], []),
+    ("431-whowas", "alice", "WHOWAS", "431", ["{me}", ANY], []),
 ]
 
 
@@ -426,6 +452,7 @@ def test_error_numeric_and_its_parameters(cast, wires, who, line, numeric, param
     for command in setup:
         alice.send(command.format(**names))
     alice.sync()
+    sender.sync()   # what the setup told the sender, if it is in the room
     sender.send(line.format(**names))
     reply = sender.read()
     assert reply.prefix == SERVER_NAME
@@ -501,8 +528,12 @@ def test_join_burst_order_without_and_with_topic(cast, wires):
     erin = wires(fresh("erin"))
     erin.send(f"JOIN {room}")
     burst = erin.until("366")
-    assert commands(burst) == ["JOIN", "332", "353", "366"]
+    assert commands(burst) == ["JOIN", "332", "333", "353", "366"]
     assert_shape(burst[1], "332", [erin.nick, room, "the topic"])
+    # 333 <client> <channel> <nick> <setat>: who set the topic, and when (Unix time)
+    assert_shape(burst[2], "333", [erin.nick, room, ANY, ANY])
+    assert burst[2].params[2].split("!")[0] == alice.nick
+    assert abs(int(burst[2].params[3]) - time.time()) < 60
 
 
 def test_names_for_rooms_that_do_not_exist_and_never_creates_them(wires):
@@ -612,10 +643,12 @@ def test_mode_changes_are_broadcast_with_their_parameters(cast):
         assert line.prefix.startswith(f"{alice.nick}!")
         assert_shape(line, "MODE", [room, "+lk", "5", "sesame"])
     bob.send(f"MODE {room}")           # a member sees the key ...
-    assert_shape(bob.read(), "324", [bob.nick, room, "+kl", "sesame", "5"])
+    assert_shape(bob.read(), "324", [bob.nick, room, "+ntkl", "sesame", "5"])
+    assert bob.read().command == "329"
     carol.send(f"MODE {room}")         # ... an outsider does not
     line = carol.read()
     assert line.command == "324" and "sesame" not in line.params
+    assert carol.read().command == "329"
     alice.send(f"MODE {room} +o {bob.nick}")
     for member in (alice, bob):
         assert_shape(member.read(), "MODE", [room, "+o", bob.nick])
@@ -624,6 +657,187 @@ def test_mode_changes_are_broadcast_with_their_parameters(cast):
         assert_shape(member.read(), "MODE", [room, "-l"])
     alice.send(f"MODE {room} +l 0", f"MODE {room} +l lots", f"MODE {room} +l")
     assert alice.sync() == [] and bob.sync() == []   # invalid limits are ignored, not echoed
+
+
+# --- room modes, INVITE, server operators ------------------------------------------------
+
+def test_new_rooms_are_plus_n_and_minus_n_lets_outsiders_speak(cast):
+    alice, bob, carol, room = cast
+    carol.send(f"PRIVMSG {room} :from outside")
+    assert_shape(carol.read(), "404", [carol.nick, room, ANY])
+    alice.send(f"MODE {room} -n")
+    assert_shape(alice.read(), "MODE", [room, "-n"])
+    assert_shape(bob.read(), "MODE", [room, "-n"])
+    carol.send(f"PRIVMSG {room} :from outside, allowed")
+    for member in (alice, bob):
+        line = member.read()
+        assert line.nick == carol.nick and line.params == [room, "from outside, allowed"]
+    assert carol.sync() == []
+
+
+def test_moderated_room_and_voice(cast):
+    alice, bob, _, room = cast
+    alice.send(f"MODE {room} +m")
+    assert_shape(bob.read(), "MODE", [room, "+m"])
+    bob.send(f"PRIVMSG {room} :may I?")
+    assert_shape(bob.read(), "404", [bob.nick, room, ANY])
+    alice.send(f"MODE {room} +v {bob.nick}")
+    assert_shape(bob.read(), "MODE", [room, "+v", bob.nick])
+    bob.send(f"PRIVMSG {room} :thank you")
+    assert alice.until("PRIVMSG")[-1].params == [room, "thank you"]
+    bob.send(f"NAMES {room}")
+    names = bob.read()
+    assert_shape(names, "353", [bob.nick, "=", room, ANY])
+    assert names.params[3].split() == [f"@{alice.nick}", f"+{bob.nick}"]
+    assert bob.read().command == "366"
+    bob.send(f"WHO {room}")
+    assert [line.params[6] for line in bob.until("315")[:-1]] == ["H@", "H+"]
+    alice.send(f"PRIVMSG +{room} :to the voiced", f"PRIVMSG @{room} :to the operators")   # STATUSMSG
+    assert_shape(bob.read(), "PRIVMSG", [f"+{room}", "to the voiced"])
+    assert bob.sync() == []
+
+
+def test_topic_lock_is_on_and_minus_t_lifts_it(cast):
+    alice, bob, _, room = cast
+    bob.send(f"TOPIC {room} :bob's")
+    assert_shape(bob.read(), "482", [bob.nick, room, ANY])
+    alice.send(f"MODE {room} -t")
+    assert_shape(bob.read(), "MODE", [room, "-t"])
+    bob.send(f"TOPIC {room} :bob's now")
+    assert_shape(alice.until("TOPIC")[-1], "TOPIC", [room, "bob's now"])
+
+
+def test_invite_into_an_invite_only_room(cast):
+    alice, bob, carol, room = cast
+    alice.send(f"MODE {room} +i")
+    assert_shape(alice.read(), "MODE", [room, "+i"])
+    bob.read()
+    carol.send(f"JOIN {room}")
+    assert_shape(carol.read(), "473", [carol.nick, room, ANY])
+    alice.send(f"INVITE {carol.nick} {room}")
+    assert_shape(alice.read(), "341", [alice.nick, carol.nick, room])
+    invite = carol.read()
+    assert invite.prefix.startswith(f"{alice.nick}!")
+    assert_shape(invite, "INVITE", [carol.nick, room])
+    assert bob.sync() == []                        # the other members are not told
+    carol.send(f"JOIN {room}")
+    assert_shape(carol.read(), "JOIN", [room])
+    carol.send(f"PART {room}", f"JOIN {room}")      # an invitation is used once
+    assert carol.until("473")[-1].params[1] == room
+
+
+def test_secret_room_is_hidden_from_outsiders(cast):
+    alice, bob, carol, room = cast
+    alice.send(f"MODE {room} +s")
+    alice.read()
+    carol.send("LIST")
+    assert room not in [line.params[1] for line in carol.until("323") if line.command == "322"]
+    carol.send(f"NAMES {room}")
+    assert_shape(carol.read(), "366", [carol.nick, room, ANY])
+    carol.send(f"WHOIS {alice.nick}")
+    assert not any(room in line.raw.decode() for line in carol.until("318"))
+    bob.until("MODE")
+    bob.send(f"NAMES {room}")
+    assert_shape(bob.read(), "353", [bob.nick, "@", room, ANY])   # "@": a secret room
+
+
+def test_ban_list_set_read_and_lifted(cast):
+    alice, bob, carol, room = cast
+    alice.send(f"MODE {room} +b {carol.nick}")
+    assert_shape(alice.read(), "MODE", [room, "+b", f"{carol.nick}!*@*"])
+    carol.send(f"JOIN {room}")
+    assert_shape(carol.read(), "474", [carol.nick, room, ANY])
+    bob.read()
+    bob.send(f"MODE {room} +b")
+    entry = bob.read()
+    # 367 <client> <channel> <mask> [<who> <set-ts>]
+    assert_shape(entry, "367", [bob.nick, room, f"{carol.nick}!*@*", ANY, ANY])
+    assert entry.params[3].startswith(f"{alice.nick}!") and abs(int(entry.params[4]) - time.time()) < 60
+    assert_shape(bob.read(), "368", [bob.nick, room, ANY])
+    alice.send(f"MODE {room} -b {carol.nick.upper()}!*@*")
+    assert_shape(alice.read(), "MODE", [room, "-b", f"{carol.nick}!*@*"])
+    carol.send(f"JOIN {room}")
+    assert_shape(carol.read(), "JOIN", [room])
+
+
+def test_list_with_conditions(cast):
+    alice, _, carol, room = cast
+    for condition, listed in ((f"*{room[2:]}", True), (f"!*{room[2:]}", False), (">1", True), ("<2", False),
+                              (f"*{room[2:]},<2", False)):
+        carol.send(f"LIST {condition}")
+        rooms = [line.params[1] for line in carol.until("323") if line.command == "322"]
+        assert (room in rooms) is listed, condition
+
+
+def test_who_mask_lusers_time_and_whowas(wires):
+    asker, gone = wires(fresh("asker")), wires(fresh("leaver"))
+    asker.send(f"WHO {gone.nick[:-1]}*")
+    reply = asker.read()
+    assert_shape(reply, "352", [asker.nick, "*", gone.nick[:10], "127.0.0.1", SERVER_NAME, gone.nick, "H", ANY])
+    assert_shape(asker.read(), "315", [asker.nick, f"{gone.nick[:-1]}*", ANY])
+    asker.send(f"WHO {gone.nick} %tnuhr,7")          # WHOX: 354 with the fields asked for, in order t c u i h s n ...
+    assert_shape(asker.read(), "354", [asker.nick, "7", gone.nick[:10], "127.0.0.1", gone.nick, "A Tester"])
+    assert asker.read().command == "315"
+    asker.send("LUSERS")
+    lusers = {line.command: line for line in asker.until("266")}
+    # 265/266 <client> [<u> <m>] :Current local users <u>, max <m>
+    for numeric in ("265", "266"):
+        assert_shape(lusers[numeric], numeric, [asker.nick, ANY, ANY, ANY])
+        assert 2 <= int(lusers[numeric].params[1]) <= int(lusers[numeric].params[2])
+    asker.send("TIME")
+    now = asker.read()
+    assert_shape(now, "391", [asker.nick, SERVER_NAME, ANY, "0", ANY])
+    assert abs(int(now.params[2]) - time.time()) < 60
+    gone.send("QUIT :bye")
+    gone.read_to_eof()
+    asker.send(f"WHOWAS {gone.nick}")
+    was = asker.until("369")
+    assert_shape(was[0], "314", [asker.nick, gone.nick, gone.nick[:10], "127.0.0.1", "*", "A Tester"])
+    assert_shape(was[1], "312", [asker.nick, gone.nick, SERVER_NAME, ANY])
+    assert_shape(was[2], "369", [asker.nick, gone.nick, ANY])
+
+
+def test_oper_kill_and_wallops(cast):
+    alice, bob, carol, room = cast
+    carol.send(f"MODE {carol.nick} +w")
+    assert_shape(carol.read(), "MODE", [carol.nick, "+w"])
+    alice.send(f"OPER {OPER_NAME} :{OPER_PASSWORD}")
+    assert_shape(alice.read(), "MODE", [alice.nick, "+o"])
+    assert_shape(alice.read(), "381", [alice.nick, ANY])
+    bob.send(f"WHO {alice.nick}", f"WHOIS {alice.nick}")
+    assert bob.read().params[6] == "H*"
+    assert "313" in commands(bob.until("318"))
+    alice.send("WALLOPS :the server restarts at noon")
+    wallops = carol.read()
+    assert wallops.prefix.startswith(f"{alice.nick}!")
+    assert_shape(wallops, "WALLOPS", ["the server restarts at noon"])
+    assert bob.sync() == []                          # bob is not +w
+    alice.send(f"KILL {bob.nick} :enough")
+    last = bob.read_to_eof()
+    assert_shape(last[0], "KILL", [bob.nick, "enough"])
+    assert last[-1].command == "ERROR"
+    quit_line = alice.until("QUIT")[-1]
+    assert quit_line.nick == bob.nick and quit_line.params == [f"Killed ({alice.nick} (enough))"]
+
+
+def test_the_console_sets_room_modes_and_members_see_the_server_do_it(shared_server, wires):
+    alice, bob = wires(fresh("alice")), wires(fresh("bob"))
+    room = fresh("#console")
+    alice.send(f"JOIN {room}")
+    alice.until("366")
+    bob.send(f"JOIN {room}")
+    bob.until("366")
+    alice.sync()
+    assert shared_server.console(f"mode {room} +mv {bob.nick}") == [f"{room} +mv {bob.nick}"]
+    for member in (alice, bob):
+        line = member.read()
+        assert line.prefix == SERVER_NAME
+        assert_shape(line, "MODE", [room, "+mv", bob.nick])
+    assert shared_server.console(f"mode {room} +q")[0].startswith("error: no room mode")
+    alice.send("INFO")
+    assert commands(alice.until("374"))[0] == "371"
+    alice.send("HELP KICK")
+    assert commands(alice.until("706")) == ["704", "705", "706"]
 
 
 # --- lines never longer than 512 bytes -----------------------------------------------

@@ -408,7 +408,7 @@ def test_mode_l_changes_the_limit(serve):
     assert bob.expect("MODE").params == ("#small", "+l", "2")
     assert room_list(carol)["#small"].limit == 2
     alice.send("MODE #small")
-    assert alice.expect("324").params[1:] == ("#small", "+l", "2")
+    assert alice.expect("324").params[1:] == ("#small", "+ntl", "2")
     with pytest.raises(JoinRefused) as refused:
         carol.join("#small")
     assert refused.value.numeric == "471"

@@ -1,4 +1,4 @@
-"""Clients we did not write, against our server: the ``irc`` package and irssi.
+"""Clients we did not write, against our server: the ``irc`` package, irssi and weechat.
 
 Our own :class:`~selectchat.client.Client` could share a misunderstanding
 with the server; real clients cannot.  Each test runs the issue's scenario:
@@ -14,8 +14,12 @@ Client), part, quit.
   fails, irssi's raw log (every line it sent and received) and the screen are
   attached to the failure.  Without irssi or tmux the test is skipped -- but
   fails when ``CI`` is set, since ``.ci/run`` installs both.
+* weechat (Debian package ``weechat-headless``) runs without a terminal, in a
+  throwaway directory: we give it commands through its FIFO and read what it
+  showed from its log files.
 """
 
+import glob
 import os
 import shutil
 import subprocess
@@ -35,7 +39,7 @@ def require_tools(*names):
     """Skip (or, under CI, fail) when a program this test drives is not installed."""
     missing = [name for name in names if shutil.which(name) is None]
     if missing:
-        reason = (f"needs {' and '.join(missing)} on PATH (Debian packages irssi and tmux; "
+        reason = (f"needs {' and '.join(missing)} on PATH (Debian packages irssi, tmux, weechat-headless; "
                   f".ci/run installs them)")
         if os.environ.get("CI"):
             pytest.fail(reason)
@@ -81,8 +85,8 @@ def test_irc_package_connects_lists_joins_talks_parts_and_quits():
             events.wait_for("endofmotd")
             # It parsed our ISUPPORT (005) into its FeatureSet.
             features = connection.features
-            assert features.chantypes == "#" and dict(features.prefix) == {"@": "o"}
-            assert features.chanmodes == ["", "k", "l", ""]
+            assert features.chantypes == "#" and dict(features.prefix) == {"@": "o", "+": "v"}
+            assert features.chanmodes == ["beI", "k", "l", "imnst"]
             assert features.network == "selectchat"
 
             # LIST before joining: the operator's room, its occupancy and limit.
@@ -259,3 +263,155 @@ def test_irssi_in_tmux_connects_lists_joins_talks_parts_and_quits(tmp_path):
                                  f"\n--- irssi raw log ---\n{rawlog}") from failure
         finally:
             session.kill()
+
+
+@pytest.mark.irssi
+def test_irssi_shows_room_modes_voice_bans_invites_and_the_topic_lock(tmp_path):
+    """What a room operator types in irssi, and what irssi draws from our replies."""
+    require_tools("irssi", "tmux")
+    home = tmp_path / "irssi-home"
+    home.mkdir()
+    (home / "config").write_text(IRSSI_CONFIG)
+    session = TmuxSession("irssi-modes", home)
+    with start_server() as server, Client(server.host, server.port, "bob") as bob, \
+            Client(server.host, server.port, "carol") as carol:
+        try:
+            session.start(f"irssi --home={home} -c {server.host} -p {server.port} -n irssitest")
+            session.wait_for("End of /MOTD command")
+            session.type("/join #modes")
+            # The status bar shows the modes irssi read from 324: a new room is +nt.
+            session.wait_for("#modes(+nt)")
+            session.wait_for("Channel #modes created")          # irssi's words for our 329
+            bob.join("#modes")
+            session.wait_for("bob [bob@127.0.0.1] has joined #modes")
+
+            session.type("/mode #modes +m")
+            assert bob.expect("MODE").params == ("#modes", "+m")
+            session.wait_for("#modes(+mnt)")
+            bob.say("#modes", "can anyone hear me")
+            assert bob.expect("404").params[1] == "#modes"
+
+            session.type("/voice bob")                          # irssi's own command for +v
+            assert bob.expect("MODE").params == ("#modes", "+v", "bob")
+            session.wait_for("mode/#modes [+v bob] by irssitest")
+            bob.say("#modes", "heard at last")
+            session.wait_for("heard at last")
+            session.type("/names")
+            session.wait_for("+bob")                            # irssi's nick list knows the voice
+
+            session.type("/mode #modes +b spammer!*@*")
+            assert bob.expect("MODE").params == ("#modes", "+b", "spammer!*@*")
+            session.type("/ban")                                # with no mask: list the bans
+            session.wait_for("spammer!*@*")
+
+            session.type("/mode #modes +i")
+            assert bob.expect("MODE").params == ("#modes", "+i")
+            carol.send("JOIN #modes")
+            assert carol.expect("473").params[1] == "#modes"
+            session.type("/invite carol")
+            invite = carol.expect("INVITE")
+            assert invite.nick == "irssitest" and invite.params == ("carol", "#modes")
+            carol.join("#modes")
+            session.wait_for("carol [carol@127.0.0.1] has joined #modes")
+            session.type("/window 1")                           # 341 is shown in the status window
+            session.wait_for("Inviting carol to #modes")
+            session.type("/window 2")
+
+            bob.send("TOPIC #modes :bob's topic")               # +t: bob is not an operator
+            assert bob.expect("482").params[1] == "#modes"
+            session.type("/topic #modes the room's rules")
+            assert bob.expect("TOPIC").params == ("#modes", "the room's rules")
+            session.type("/quit done")
+            assert server.wait_for_log("irssitest disconnected (Quit: done)")
+        except Exception as failure:
+            rawlog = irssi_rawlog(session, tmp_path / "irssi-raw.log")
+            raise AssertionError(f"{failure}\n--- irssi screen ---\n{session.screen()}"
+                                 f"\n--- irssi raw log ---\n{rawlog}") from failure
+        finally:
+            session.kill()
+
+
+# --- weechat-headless ------------------------------------------------------------------
+
+class Weechat:
+    """weechat-headless in a directory of its own: commands through its FIFO, what it shows from its logs."""
+
+    SETTINGS = ["/set logger.file.flush_delay 0",            # write each log line at once
+                "/set irc.server_default.anti_flood_prio_high 0", "/set irc.server_default.anti_flood_prio_low 0",
+                "/set irc.server_default.autoreconnect off"]
+
+    def __init__(self, home, host, port, nick):
+        self.home = home
+        startup = [*self.SETTINGS, f"/server add sc {host}/{port}", f"/set irc.server.sc.nicks {nick}",
+                   "/set irc.server.sc.ssl off", "/connect sc"]
+        self.process = subprocess.Popen(["weechat-headless", "--dir", str(home), "-r", ";".join(startup)],
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+
+    def command(self, buffer, text):
+        """Type ``text`` in ``buffer`` (e.g. ``irc.sc.#room``), one FIFO write per command."""
+        deadline = time.monotonic() + TIMEOUT
+        while not (pipes := glob.glob(str(self.home / "weechat_fifo_*"))):
+            assert time.monotonic() < deadline, "weechat made no FIFO"
+            time.sleep(0.05)
+        with open(pipes[0], "w") as fifo:
+            fifo.write(f"{buffer} *{text}\n")
+
+    def log(self, name):
+        path = self.home / "logs" / f"{name}.weechatlog"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def wait_for(self, name, text):
+        """Poll the log of buffer ``name`` until ``text`` is in it."""
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            if text in self.log(name):
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"weechat never logged {text!r} in {name} within {TIMEOUT} s")
+
+    def stop(self):
+        self.process.kill()       # our own child, by its PID
+        self.process.wait()
+
+
+def test_weechat_shows_room_modes_voice_bans_and_topics(tmp_path):
+    require_tools("weechat-headless")
+    home = tmp_path / "weechat-home"
+    home.mkdir()
+    room = "irc.sc.#wee"
+    with start_server() as server, Client(server.host, server.port, "bob") as bob:
+        weechat = Weechat(home, server.host, server.port, "weetest")
+        try:
+            weechat.wait_for("irc.server.sc", "End of /MOTD command")
+            weechat.wait_for("irc.server.sc", "CHANMODES=beI,k,l,imnst PREFIX=(ov)@+")
+            weechat.command("irc.server.sc", "/join #wee")
+            weechat.wait_for(room, "Channel #wee: 1 nick (1 op, 0 voices, 0 normals)")
+            weechat.wait_for(room, "Channel created on")         # weechat's words for our 329
+            bob.join("#wee")
+            weechat.wait_for(room, "bob (bob@127.0.0.1) has joined #wee")
+
+            weechat.command(room, "/mode +m")
+            assert bob.expect("MODE").params == ("#wee", "+m")
+            weechat.wait_for(room, "Mode #wee [+m] by weetest")
+            weechat.command(room, "/voice bob")
+            assert bob.expect("MODE").params == ("#wee", "+v", "bob")
+            weechat.command(room, "/names")
+            weechat.wait_for(room, "Nicks #wee: [@weetest +bob]")
+
+            weechat.command(room, "/mode +b spam!*@*")
+            assert bob.expect("MODE").params == ("#wee", "+b", "spam!*@*")
+            weechat.command(room, "/ban")                       # no mask: the list
+            weechat.wait_for(room, "[#wee] [1] spam!*@* banned by weetest")
+
+            weechat.command(room, "/topic the rules")
+            assert bob.expect("TOPIC").params == ("#wee", "the rules")
+            weechat.command(room, "/mode")                      # 324 and 329 again
+            weechat.wait_for(room, "Mode #wee [+mnt]")
+            weechat.command("irc.server.sc", "/quit done")
+            assert server.wait_for_log("weetest disconnected (Quit: done)")
+        except Exception as failure:
+            raise AssertionError(f"{failure}\n--- weechat's room log ---\n{weechat.log(room)}"
+                                 f"\n--- weechat's server log ---\n{weechat.log('irc.server.sc')}") from failure
+        finally:
+            weechat.stop()

@@ -702,7 +702,7 @@ def test_pipe_operator_commands_against_the_real_server(rooms_server, scripted):
         alice.line("/mode +l 5")
         alice.wait_text("#quiz now: limit 5 (set by alice)")
         alice.line("/mode")
-        alice.wait_text("#quiz is: limit 5.")
+        alice.wait_text("#quiz is: only members may talk, only operators set the topic, limit 5.")
         alice.line("//slash at the start")
         assert bob.expect("PRIVMSG").params == ("#quiz", "/slash at the start")
         bob.send("NOTICE alice :a notice, not a message")

@@ -5,7 +5,10 @@
 * ``model``        -- :class:`Settings`, :class:`User`, :class:`Room`, valid names;
 * ``effects``      -- what the server must do: :class:`Send`, :class:`SendLater`, :class:`Close`;
 * ``events``       -- what happened, one class each, for the log and the trace;
-* ``registration``, ``rooms``, ``modes``, ``messaging``, ``queries`` -- the rules, by subject;
+* ``registration``, ``rooms``, ``modes``, ``invites``, ``messaging``, ``queries``, ``who``,
+  ``history`` (WHOWAS), ``opers`` (OPER, KILL, WALLOPS), ``manual`` (HELP)
+                   -- the rules, by subject;
+* ``masks``        -- ``nick!user@host`` patterns with ``*`` and ``?`` (bans, WHO);
 * ``operator``     -- the console's actions (``operator.create_room(chat, ...)``).
 """
 

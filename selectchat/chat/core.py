@@ -16,19 +16,25 @@ whole protocol in one place.
 
 A "connection" is whatever hashable object the caller uses to tell clients
 apart (the server uses its connection objects; tests use strings).
+
+Time comes in from the caller, too: ``now`` (the server's monotonic clock)
+with each input, kept as :attr:`Chat.now`; and once, at creation, the Unix
+time that goes with it, so that the replies that show the time of day (a
+room's creation time, ``TIME``, a ban's date) need no clock read here.
 """
 
 from .. import irc
 from ..irc import format_line, irc_lower
 from ..net.framing import TOO_LONG
-from . import messaging, modes, queries, registration, rooms
+from . import history, invites, manual, messaging, modes, opers, queries, registration, rooms, who
 from .effects import Close, Send, SendLater
 from .events import Connected, LineTooLong, Quit, Refused
 from .model import Settings, User
 
 # Every command the server understands, and the function that handles it.
-COMMANDS = {**registration.COMMANDS, **rooms.COMMANDS, **modes.COMMANDS,
-            **messaging.COMMANDS, **queries.COMMANDS}
+COMMANDS = {**registration.COMMANDS, **rooms.COMMANDS, **modes.COMMANDS, **invites.COMMANDS,
+            **messaging.COMMANDS, **queries.COMMANDS, **who.COMMANDS, **history.COMMANDS, **opers.COMMANDS,
+            **manual.COMMANDS}
 
 # What an unregistered client may send (RFC 2812 section 3.1).
 BEFORE_REGISTRATION = {"PASS", "NICK", "USER", "CAP", "PING", "PONG", "QUIT"}
@@ -37,17 +43,26 @@ BEFORE_REGISTRATION = {"PASS", "NICK", "USER", "CAP", "PING", "PONG", "QUIT"}
 class Chat:
     """All users and rooms of one server; the effects of the call in progress."""
 
-    def __init__(self, settings=None):
+    def __init__(self, settings=None, now=0.0, unix_now=0.0):
         self.settings = settings or Settings()
         self.users = {}        # conn -> User
         self.nicks = {}        # irc_lower(nick) -> User
         self.rooms = {}        # irc_lower(name) -> Room
+        self.most_users = 0    # the most registered users at once (LUSERS 265/266)
+        self.gone = history.History(self.settings.whowas_length)   # who left, for WHOWAS
+        self.now = now         # the caller's clock, as of the latest input
+        self._unix_offset = unix_now - now   # add it to ``now``: Unix time
         self._effects = []
+
+    def unix_time(self):
+        """The time of day (Unix seconds) as of the latest input, from the caller's clocks."""
+        return int(self.now + self._unix_offset)
 
     # --- inputs from the server ------------------------------------------
 
     def connect(self, conn, host, now):
         """A client connected from ``host``; it must register next."""
+        self.now = now
         self.users[conn] = User(conn, host, now)
         self.event(Connected(host))
         return self.take_effects()
@@ -57,6 +72,7 @@ class Chat:
         user = self.users.get(conn)
         if user is None:  # already gone (e.g. it sent QUIT and more lines)
             return []
+        self.now = now
         user.last_seen = now
         user.ping_sent_at = None
         if line is TOO_LONG:
@@ -82,6 +98,7 @@ class Chat:
 
     def tick(self, now):
         """Called periodically: PING idle clients, drop those that never answer."""
+        self.now = now
         s = self.settings
         for user in list(self.users.values()):
             if not user.registered:
@@ -174,5 +191,7 @@ class Chat:
             rooms.leave(self, user, room)
         if user.nick is not None and self.nicks.get(irc_lower(user.nick)) is user:
             del self.nicks[irc_lower(user.nick)]
+        if user.registered:
+            self.gone.remember(user, self.unix_time())
         del self.users[user.conn]
         self.event(Quit(user.nick, user.name, reason))

@@ -201,6 +201,38 @@ class PrivateMessage(Event):
         return f"{self.sender} -> {self.to} (private, {self.length} chars)"
 
 
+@_event("invite")
+class Invited(Event):
+    by: str
+    nick: str
+    room: str
+
+    @property
+    def text(self):
+        return f"{self.by} invited {self.nick} to {self.room}"
+
+
+@_event("oper")
+class BecameOperator(Event):
+    nick: str
+    name: str   # the operator name of the credentials used
+
+    @property
+    def text(self):
+        return f"{self.nick} is now a server operator (as {self.name})"
+
+
+@_event("kill")
+class Killed(Event):
+    by: str
+    nick: str
+    reason: str
+
+    @property
+    def text(self):
+        return f"{self.by} killed {self.nick} ({self.reason})"
+
+
 # How each event is told without any text a user wrote (a shared screen, the
 # live view): names and numbers only, from the fields of a trace's app record.
 WITHOUT_TEXT = {
@@ -220,6 +252,9 @@ WITHOUT_TEXT = {
     "mode": "{by} changed the modes of {room}",
     "topic": "{by} set the topic of {room}",
     "error": "{who} sent an overlong line",
+    "invite": "{by} invited {nick} to {room}",
+    "oper": "{nick} is now a server operator",
+    "kill": "{by} killed {nick}",
 }
 
 

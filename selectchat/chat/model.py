@@ -38,6 +38,8 @@ class Settings:
     max_targets: int = 4            # PRIVMSG a,b,c,d
     topic_length: int = 300
     created: str = "today"
+    operators: tuple = ()           # ((name, password), ...) that OPER accepts; () : no OPER
+    whowas_length: int = 100        # gone nicks that WHOWAS remembers
 
 
 class User:
@@ -53,7 +55,11 @@ class User:
         self.password_ok = False
         self.negotiating_caps = False  # registration waits for CAP END
         self.away = None
-        self.invisible = False  # user mode +i: accepted and counted by LUSERS; hides nothing here
+        self.invisible = False  # user mode +i: counted by LUSERS, hidden from WHO of strangers
+        self.oper = False       # user mode +o: a server operator (OPER), may KILL and WALLOPS
+        self.oper_failures = 0  # wrong OPER attempts on this connection
+        self.wallops = False    # user mode +w: receives WALLOPS
+        self.invited_to = set() # irc_lower(room name) of rooms an INVITE lets it into, once
         self.rooms = {}        # irc_lower(name) -> Room, in join order
         self.connected_at = now
         self.last_seen = now
@@ -73,17 +79,33 @@ class User:
         return f"<User {self.nick or '?'} {self.conn!r}>"
 
 
-class Room:
-    """A chat room (an IRC channel): members, a participant limit, an optional key."""
+DEFAULT_ROOM_FLAGS = "nt"  # new rooms: no messages from outside, topic by operators (as ngIRCd)
 
-    def __init__(self, name, limit=0, key=None, persistent=False):
+
+@dataclass(frozen=True)
+class MaskEntry:
+    """One entry of a room's ban (+b), exception (+e) or invite-exception (+I) list."""
+
+    mask: str     # nick!user@host, with * and ? wildcards
+    set_by: str
+    set_at: int   # Unix time
+
+
+class Room:
+    """A chat room (an IRC channel): members and their status, flags, limit, key, mask lists."""
+
+    def __init__(self, name, limit=0, key=None, persistent=False, created=0):
         self.name = name
         self.limit = limit            # 0: no limit (IRC mode +l)
         self.key = key                # None: public; else the password (mode +k)
         self.persistent = persistent  # made by the operator: stays when empty
+        self.created = created        # Unix time, for 329
+        self.flags = set(DEFAULT_ROOM_FLAGS)  # the modes without a parameter: i m n s t
+        self.masks = {"b": [], "e": [], "I": []}  # list modes: letter -> [MaskEntry]
         self.topic = ""
         self.topic_set_by = ""
-        self.members = {}             # User -> is room operator, in join order
+        self.topic_set_at = 0
+        self.members = {}             # User -> status letters ("o", "v", "ov" or ""), in join order
 
     @property
     def is_full(self):
@@ -91,8 +113,16 @@ class Room:
 
     @property
     def mode_string(self):
-        """``+kl`` style flags, without parameters."""
-        return "+" + ("k" if self.key else "") + ("l" if self.limit else "")
+        """``+ntkl`` style flags, without parameters."""
+        return "+" + "".join(sorted(self.flags)) + ("k" if self.key else "") + ("l" if self.limit else "")
+
+    def is_operator(self, user):
+        return "o" in self.members.get(user, "")
+
+    def prefix(self, user):
+        """``@`` for a room operator, ``+`` for a voiced member, else nothing (PREFIX=(ov)@+)."""
+        status = self.members.get(user, "")
+        return "@" if "o" in status else "+" if "v" in status else ""
 
     def __repr__(self):
         return f"<Room {self.name} {len(self.members)}/{self.limit or '-'}>"

@@ -7,6 +7,7 @@ everything first and changes state only when all is valid (a refused
 """
 
 from ..irc import format_line, irc_lower
+from . import modes
 from .events import RoomClosed, RoomCreated, ModeChanged
 from .model import ROOM_RE, room_name, valid_key
 from .rooms import create, kick as kick_member, set_topic as set_room_topic
@@ -72,10 +73,52 @@ def set_key(chat, name, key):
     return _announce_mode(chat, room, ("+k", key) if key else ("-k", "*"))
 
 
-def _announce_mode(chat, room, modes):
-    chat.send_to_room(room, format_line(chat.settings.server_name, "MODE", room.name, *modes))
-    chat.event(ModeChanged("the operator", room.name, modes[0], modes[1:]))
+def _announce_mode(chat, room, change):
+    chat.send_to_room(room, format_line(chat.settings.server_name, "MODE", room.name, *change))
+    chat.event(ModeChanged("the operator", room.name, change[0], change[1:]))
     return chat.take_effects()
+
+
+def set_modes(chat, name, modestring, *args):
+    """``mode lobby +m``, ``mode lobby +v bob``, ``mode lobby +b *!*@10.0.0.*``: any room mode.
+
+    The whole change is checked first; a ChatError says what is wrong and
+    changes nothing.  What did not change (``+n`` on a ``+n`` room) is left
+    out of the MODE line the room sees.
+    """
+    room = find_room(chat, name)
+    _check_modes(chat, room, modestring, list(args))
+    if not modes.change_room_modes(chat, None, room, modestring, list(args)):
+        raise ChatError(f"{room.name} is already {modestring} (nothing changed)")
+    return chat.take_effects()
+
+
+def _check_modes(chat, room, modestring, args):
+    adding = True
+    for letter in modestring:
+        if letter in "+-":
+            adding = letter == "+"
+            continue
+        mode = modes.ROOM_MODES.get(letter)
+        if mode is None:
+            raise ChatError(f"no room mode {letter!r}; the modes are {''.join(modes.ROOM_MODES)}")
+        if not mode.takes_param(adding):
+            continue
+        if not args:
+            raise ChatError(f"{'+' if adding else '-'}{letter} needs a parameter")
+        arg = args.pop(0)
+        if mode.kind == modes.STATUS:
+            target = chat.nicks.get(irc_lower(arg))
+            if target is None or target not in room.members:
+                raise ChatError(f"{arg} is not in {room.name}")
+        elif letter == "l":
+            _check_limit(int(arg) if arg.isascii() and arg.isdigit() else -1)
+        elif letter == "k" and adding:
+            _check_key(arg)
+        elif mode.kind == modes.LIST and adding and len(room.masks[letter]) >= modes.MAX_LIST:
+            raise ChatError(f"the +{letter} list of {room.name} is full ({modes.MAX_LIST} masks)")
+    if args:
+        raise ChatError(f"too many parameters: {' '.join(args)}")
 
 
 def set_topic(chat, name, topic):

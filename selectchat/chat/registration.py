@@ -11,6 +11,7 @@ import re
 
 from .. import __version__, irc
 from ..irc import format_line, irc_lower
+from . import modes
 from .events import NickChanged, Registered
 from .model import NICK_RE
 
@@ -37,6 +38,8 @@ def do_nick(chat, user, msg):
     old_mask, old_nick = user.mask, user.nick
     if old_nick is not None:
         del chat.nicks[irc_lower(old_nick)]
+    if user.registered:
+        chat.gone.remember(user, chat.unix_time())  # WHOWAS finds the old nick
     chat.nicks[irc_lower(nick)] = user
     user.nick = nick
     if user.registered:
@@ -84,11 +87,15 @@ def try_register(chat, user):
         chat.refuse(user, irc.ERR_PASSWDMISMATCH, "Password incorrect")
         return chat.drop(user, "Bad password")
     user.registered = True
+    chat.most_users = max(chat.most_users, sum(1 for u in chat.users.values() if u.registered))
     chat.reply(user, irc.RPL_WELCOME, f"Welcome to the {s.network} IRC network {user.mask}")
     chat.reply(user, irc.RPL_YOURHOST, f"Your host is {s.server_name}, running version selectchat-{__version__}")
     chat.reply(user, irc.RPL_CREATED, f"This server was created {s.created}")
-    chat.reply(user, irc.RPL_MYINFO, s.server_name, f"selectchat-{__version__}", "i", "klo", "klo")
-    chat.reply(user, irc.RPL_ISUPPORT, *isupport(s), "are supported by this server")
+    chat.reply(user, irc.RPL_MYINFO, s.server_name, f"selectchat-{__version__}", modes.USER_MODES,
+               *modes.myinfo_room_modes())
+    tokens = isupport(s)
+    for start in range(0, len(tokens), 12):  # at most 13 tokens a line (modern IRC docs)
+        chat.reply(user, irc.RPL_ISUPPORT, *tokens[start:start + 12], "are supported by this server")
     send_lusers(chat, user)
     send_motd(chat, user)
     chat.event(Registered(user.nick, user.host))
@@ -97,19 +104,30 @@ def try_register(chat, user):
 def isupport(s):
     """The ISUPPORT (005) tokens: what a client may rely on here."""
     return (f"NETWORK={s.network}", "CASEMAPPING=ascii", "CHANTYPES=#",
-            "CHANMODES=,k,l,", "PREFIX=(o)@", f"CHANLIMIT=#:{s.max_rooms_per_user}",
+            f"CHANMODES={modes.chanmodes()}", f"PREFIX={modes.prefix_token()}", "EXCEPTS=e", "INVEX=I",
+            f"MAXLIST=beI:{modes.MAX_LIST}", "STATUSMSG=@+", "ELIST=MNU", "WHOX", f"CHANLIMIT=#:{s.max_rooms_per_user}",
             "NICKLEN=30", "CHANNELLEN=50", f"TOPICLEN={s.topic_length}",
-            f"TARGMAX=PRIVMSG:{s.max_targets},NOTICE:{s.max_targets}", "MODES=3")
+            f"TARGMAX=PRIVMSG:{s.max_targets},NOTICE:{s.max_targets},KICK:{s.max_targets}", "MODES=3")
 
 
 def send_lusers(chat, user):
     # Only registered users count; clients parse the three numbers out of the 251 text.
     registered = [u for u in chat.users.values() if u.registered]
     invisible = sum(1 for u in registered if u.invisible)
+    opers = sum(1 for u in registered if u.oper)
+    unknown = len(chat.users) - len(registered)
+    total, most = str(len(registered)), str(chat.most_users)
     chat.reply(user, irc.RPL_LUSERCLIENT,
                f"There are {len(registered) - invisible} users and {invisible} invisible on 1 servers")
+    if opers:
+        chat.reply(user, irc.RPL_LUSEROP, str(opers), "operator(s) online")
+    if unknown:
+        chat.reply(user, irc.RPL_LUSERUNKNOWN, str(unknown), "unknown connection(s)")
     chat.reply(user, irc.RPL_LUSERCHANNELS, str(len(chat.rooms)), "rooms formed")
     chat.reply(user, irc.RPL_LUSERME, f"I have {len(registered)} clients and 0 servers")
+    # One server: local and global counts are the same.
+    chat.reply(user, irc.RPL_LOCALUSERS, total, most, f"Current local users {total}, max {most}")
+    chat.reply(user, irc.RPL_GLOBALUSERS, total, most, f"Current global users {total}, max {most}")
 
 
 def send_motd(chat, user):

@@ -111,7 +111,7 @@ class Client:
             if reply.command == irc.RPL_NAMREPLY:
                 names += reply.params[-1].split()
             else:
-                return [n.lstrip("@") for n in names]
+                return [n.lstrip("@+") for n in names]
 
     def part(self, room, reason=""):
         self.send_message("PART", room, *([reason] if reason else []))
@@ -136,7 +136,7 @@ class Client:
         names = []
         while (reply := self.expect(irc.RPL_NAMREPLY, irc.RPL_ENDOFNAMES)).command == irc.RPL_NAMREPLY:
             names += reply.params[-1].split()
-        return [n.lstrip("@") for n in names]
+        return [n.lstrip("@+") for n in names]
 
     def ping(self, token="selectchat"):
         """PING the server; return the round-trip time in seconds."""

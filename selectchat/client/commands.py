@@ -32,7 +32,8 @@ COMMANDS = (
     Command("nick", "NAME", "change your nickname", "/nick"),
     Command("create", "ROOM LIMIT [KEY]", "make a room for LIMIT people (KEY: private)", "/join, then /mode +lk"),
     Command("kick", "NICK [REASON]", "room operators: remove NICK from the room", "/kick"),
-    Command("mode", "[+o NICK, +l N, +k KEY]", "room operators: change the room (alone: show it)",
+    Command("invite", "NICK", "let NICK into this room (if invite only: operators)", "/invite"),
+    Command("mode", "[+v NICK, +m, +b MASK...]", "room operators: change the room (alone: show it)",
             "/mode"),
     Command("quit", "[REASON]", "leave the server (Ctrl-D on an empty line, Ctrl-C too)", "/quit"),
     Command("help", "", "this list", "/help"),
@@ -70,8 +71,8 @@ def chat_text(typed):
 # "Type LIST..."): never taken for the name of a new room; each -> our command.
 IRC_WORDS = {"list": "list", "rooms": "list", "join": "join", "part": "part", "leave": "part",
              "names": "names", "who": "names", "msg": "msg", "privmsg": "msg", "me": "me", "nick": "nick",
-             "topic": "topic", "mode": "mode", "kick": "kick", "create": "create", "quit": "quit",
-             "help": "help"}
+             "topic": "topic", "mode": "mode", "kick": "kick", "invite": "invite", "create": "create",
+             "quit": "quit", "help": "help"}
 
 
 # --- names -----------------------------------------------------------------------
@@ -228,6 +229,13 @@ class Commands:
             return self._show("Usage: /kick NICK [REASON]", "error")
         if self._need_room("/kick NICK [REASON]"):
             self._send("KICK", self.room, nick, reason.strip() or "Kicked")
+
+    def cmd_invite(self, rest):
+        words = rest.split()
+        if len(words) != 1:
+            return self._show("Usage: /invite NICK", "error")
+        if self._need_room("/invite NICK"):
+            self._send("INVITE", words[0], self.room)
 
     def cmd_mode(self, rest):
         words = rest.split()

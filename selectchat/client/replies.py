@@ -11,6 +11,7 @@ import re
 from .. import irc
 from .blocking import RoomInfo
 from .commands import fold, same_name
+from .modes import mode_sentences
 from .states import State
 
 END_OF_INPUT = "end-of-input"   # our PING token: its PONG says the server has answered all we asked
@@ -183,33 +184,24 @@ class Replies:
         if not message.param(0).startswith("#"):
             return
         room, changes, args = message.param(0), message.param(1), list(message.params[2:])
-        sentences = self._mode_sentences(changes, args)
+        sentences = mode_sentences(changes, args)
         if sentences:
             self._show(f"{room} now: {', '.join(sentences)} (set by {self._by(message)})", "event")
 
     def on_324(self, message):          # RPL_CHANNELMODEIS: the answer to /mode alone
         room, changes, args = message.param(1), message.param(2), list(message.params[3:])
-        sentences = self._mode_sentences(changes, args) or ["public, no limit"]
+        sentences = mode_sentences(changes, args) or ["public, no limit"]
         self._show(f"{room} is: {', '.join(sentences)}.")
 
-    @staticmethod
-    def _mode_sentences(changes, args):
-        sentences, sign = [], "+"
-        for flag in changes:
-            if flag in "+-":
-                sign = flag
-            elif flag == "l":
-                sentences.append(f"limit {args.pop(0)}" if sign == "+" and args else "no limit")
-            elif flag == "k":
-                if sign == "+" and args:
-                    args.pop(0)
-                sentences.append("private" if sign == "+" else "public")
-            elif flag == "o" and args:
-                nick = args.pop(0)
-                sentences.append(f"{nick} {'is' if sign == '+' else 'is no longer'} a room operator")
-            else:
-                sentences.append(sign + flag)
-        return sentences
+    def on_367(self, message):          # RPL_BANLIST: one ban, in the answer to /mode b
+        self._show(f"{message.param(1)} bans {message.param(2)}.")
+
+    def on_INVITE(self, message):
+        room = message.param(1)
+        self._show(f"{message.nick} invites you to {room}: /join {room} to go there.", "event")
+
+    def on_341(self, message):          # RPL_INVITING
+        self._show(f"You invited {message.param(1)} to {message.param(2)}.")
 
     def on_TOPIC(self, message):
         self._show(f"{message.nick} set the topic of {message.param(0)}: {message.param(1)}", "event")
@@ -243,7 +235,10 @@ class Replies:
         self._show(f"There is no one called {message.param(1)} here.", "error")
 
     def on_404(self, message):          # ERR_CANNOTSENDTOCHAN
-        self._show(f"You are not in {message.param(1)}, so you cannot talk there.", "error")
+        room = message.param(1)
+        if same_name(room, self.room):  # in it, yet refused: the room is moderated (+m)
+            return self._show(f"{room} is moderated: only its operators and those they voice may talk.", "error")
+        self._show(f"You are not in {room}, so you cannot talk there.", "error")
 
     def on_442(self, message):          # ERR_NOTONCHANNEL
         self._show(f"You are not in {message.param(1)}.", "error")

@@ -8,7 +8,8 @@ cannot drift apart: the ``ERROR :Closing Link`` line, the room row of
 import re
 
 from .message import format_line
-from .numerics import ERR_BADCHANMASK, ERR_BADCHANNELKEY, ERR_CHANNELISFULL, ERR_NOSUCHCHANNEL, ERR_TOOMANYCHANNELS
+from .numerics import (ERR_BADCHANMASK, ERR_BADCHANNELKEY, ERR_BANNEDFROMCHAN, ERR_CHANNELISFULL,
+                       ERR_INVITEONLYCHAN, ERR_NOSUCHCHANNEL, ERR_TOOMANYCHANNELS)
 
 
 def closing_link(host, reason):
@@ -23,6 +24,8 @@ JOIN_REFUSALS = {
     ERR_NOSUCHCHANNEL: "There is no room called {room}, and on this server only the operator creates rooms.",
     ERR_BADCHANMASK: "{room} is not a possible room name: no spaces, commas or colons, at most 50 characters.",
     ERR_TOOMANYCHANNELS: "You are in too many rooms to join {room}.",
+    ERR_INVITEONLYCHAN: "{room} is invite only: ask one of its operators for an /invite.",
+    ERR_BANNEDFROMCHAN: "You are banned from {room}.",
 }
 
 

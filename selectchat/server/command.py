@@ -55,6 +55,12 @@ def add_arguments(parser):
     rooms.add_argument("--password-env", metavar="VAR",
                        help="read the server password from environment variable VAR")
     rooms.add_argument("--server-name", default=defaults.server_name, help="name used in replies")
+    rooms.add_argument("--oper-file", metavar="FILE",
+                       help="server operator credentials for OPER: one 'NAME PASSWORD' per line "
+                       "(the password is the rest of the line; '#': comment)")
+    rooms.add_argument("--oper-env", metavar="VAR",
+                       help="one server operator's credentials for OPER from environment variable VAR: "
+                       "'NAME:PASSWORD'")
 
     console = parser.add_argument_group("console and log")
     console.add_argument("--no-console", action="store_true", help="do not read commands from stdin")
@@ -130,6 +136,36 @@ def check_rooms(specs, settings):
     return rooms
 
 
+def oper_credentials(args):
+    """The ((name, password), ...) pairs OPER accepts, from --oper-file and --oper-env.
+
+    Never from the command line itself, where any user of the machine could
+    read them with ``ps``.
+    """
+    pairs = []
+    if args.oper_file:
+        try:
+            with open(args.oper_file, encoding="utf-8") as file:
+                lines = [line.strip() for line in file]
+        except OSError as error:
+            raise SystemExit(f"selectchat server: cannot read --oper-file {args.oper_file}: {error.strerror}")
+        for number, line in enumerate(lines, 1):
+            if line and not line.startswith("#"):
+                pairs.append(_credential(line.split(None, 1), f"{args.oper_file} line {number}"))
+    if args.oper_env:
+        value = os.environ.get(args.oper_env)
+        if value is None:
+            raise SystemExit(f"selectchat server: environment variable {args.oper_env} is not set")
+        pairs.append(_credential(value.split(":", 1), args.oper_env))
+    return tuple(pairs)
+
+
+def _credential(parts, where):
+    if len(parts) != 2 or not all(part.strip() for part in parts):
+        raise SystemExit(f"selectchat server: {where}: expected a name and a password")
+    return parts[0], parts[1]
+
+
 def server_config(args):
     """Turn parsed options into a :class:`~selectchat.server.ServerConfig`."""
     password = args.password
@@ -140,7 +176,8 @@ def server_config(args):
     settings = Settings(server_name=args.server_name, password=password,
                         client_rooms=not args.no_client_rooms,
                         ping_interval=args.ping_interval, ping_timeout=args.ping_timeout,
-                        register_timeout=max(args.ping_interval, args.ping_timeout))
+                        register_timeout=max(args.ping_interval, args.ping_timeout),
+                        operators=oper_credentials(args))
     if args.live_text and args.live is None:
         raise argparse.ArgumentTypeError("--live-text needs --live PORT")
     log = args.log or ("-" if sys.stderr.isatty() and not args.quiet else None)

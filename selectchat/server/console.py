@@ -108,10 +108,10 @@ def create(console, name, limit="0", key=None):
     return ConsoleResult([f"created {room.name}, limit {room.limit or 'none'}{private}"], effects)
 
 
-@command("who ROOM", "list the participants of ROOM (@: room operator)", aliases=("names",))
+@command("who ROOM", "list the participants of ROOM (@: room operator, +: voiced)", aliases=("names",))
 def who(console, name):
     room = operator.find_room(console.chat, name)
-    names = [("@" if op else "") + user.nick for user, op in room.members.items()]
+    names = [room.prefix(user) + user.nick for user in room.members]
     return ConsoleResult([f"{room.name} ({len(names)}/{room.limit or '-'}): {' '.join(names) or '(empty)'}"])
 
 
@@ -135,6 +135,20 @@ def limit(console, name, count):
 def key(console, name, new_key=None):
     effects = operator.set_key(console.chat, name, new_key)
     return ConsoleResult([f"{operator.find_room(console.chat, name).name} is now {'private' if new_key else 'public'}"],
+                         effects)
+
+
+@command("mode ROOM [CHANGES [ARGS]]", "show ROOM's modes, or change them: +m, +v NICK, +b MASK, -t ...")
+def mode(console, name, changes=None, *args):
+    if changes is None:
+        room = operator.find_room(console.chat, name)
+        out = [f"{room.name} {room.mode_string}" + (f" key {room.key}" if room.key else "")
+               + (f" limit {room.limit}" if room.limit else "")]
+        out += [f"  +{letter} {entry.mask} (set by {entry.set_by})"
+                for letter, entries in room.masks.items() for entry in entries]
+        return ConsoleResult(out)
+    effects = operator.set_modes(console.chat, name, changes, *args)
+    return ConsoleResult([f"{operator.find_room(console.chat, name).name} {changes} {' '.join(args)}".rstrip()],
                          effects)
 
 

@@ -40,7 +40,9 @@ class Server:
         self.config = config
         self.observer = observer
         self.loop = EventLoop(config.backend, observer, on_error=self.handle_error)
-        self.chat = Chat(config.settings)
+        # The core reads no clock: it gets the loop's time with each input, and
+        # here, once, the time of day that goes with it (for 329, TIME, WHOWAS).
+        self.chat = Chat(config.settings, now=self.loop.now, unix_now=time.time())
         self.connections = set()
         self.log = Log(config.log_size)
         self.console = Console(self.chat, self.log.entries)
