@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from selectchat import labs
+from selectchat import grading as labs
 
 ROOT = Path(__file__).resolve().parent.parent
 LABS = labs.discover(ROOT / "labs")
