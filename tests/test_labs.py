@@ -22,6 +22,7 @@ from selectchat import grading as labs
 ROOT = Path(__file__).resolve().parent.parent
 LABS = labs.discover(ROOT / "labs")
 SLUGS = [lab.slug for lab in LABS]
+ECHO_POINTS = LABS[0].categories["echo"].points
 
 pytestmark = pytest.mark.timeout(300)   # the first test waits for every lab to be graded
 
@@ -235,7 +236,7 @@ def test_a_hung_server_fails_its_tests_within_the_per_test_timeout(tmp_path):
     took = time.monotonic() - began
     grade = json.loads(result.stdout)
     assert result.returncode == labs.EXIT_PARTIAL
-    assert grade["score"] == 0 and grade["max_score"] == 3    # --category echo: only its points
+    assert grade["score"] == 0 and grade["max_score"] == ECHO_POINTS    # --category echo: only its points
     assert [t["status"] for t in grade["tests"]] == ["failed"] * 3
     assert took < 40
     assert_all_gone(pidfile)
@@ -263,7 +264,8 @@ def test_reweighting_the_rubric_changes_the_points_not_the_tests(tmp_path):
     labs_dir = tmp_path / "labs"
     shutil.copytree(ROOT / "labs" / "01-echo", labs_dir / "01-echo", ignore=shutil.ignore_patterns("__pycache__"))
     rubric = labs_dir / "01-echo" / "rubric.toml"
-    rubric.write_text(rubric.read_text().replace("[categories.echo]\npoints = 3", "[categories.echo]\npoints = 30"))
+    rubric.write_text(rubric.read_text().replace(f"[categories.echo]\npoints = {ECHO_POINTS:g}",
+                                                 "[categories.echo]\npoints = 30"))
     result = selectchat("labs", "--labs-dir", labs_dir, "grade", labs_dir / "01-echo", "--category", "echo", "--json")
     grade = json.loads(result.stdout)
     assert result.returncode == labs.EXIT_FULL, result.stdout[-2000:]
