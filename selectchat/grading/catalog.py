@@ -51,8 +51,13 @@ class Lab:
         return sum(category.points for category in self.categories.values())
 
     def files(self):
-        """Every file of the lab, as paths relative to its folder."""
-        return sorted(path.relative_to(self.path) for path in _walk(self.path))
+        """Every file of the lab students may see, as paths relative to its folder.
+
+        Not INSTRUCTOR.md, not wrong/ (the known-wrong solutions): those never
+        leave the instructor's labs folder.
+        """
+        return sorted(rel for rel in (path.relative_to(self.path) for path in _walk(self.path))
+                      if not INSTRUCTOR_ONLY & set(rel.parts))
 
     def student_files(self):
         """The files the student edits: those holding a solution block."""
