@@ -7,6 +7,7 @@ the reference solution in labs/ (full marks) and the released student copy
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -140,6 +141,20 @@ def test_release_strips_every_solution(released):
         stubbed = (released / slug / rel).read_text(encoding="utf-8")
         compile(stubbed, str(rel), "exec")
         assert stubbed.count("raise NotImplementedError(") == text.count(labs.BEGIN)
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_readme_and_instructor_notes_match_the_tests_and_rubric(slug):
+    """The README's points table is the rubric's; every test INSTRUCTOR.md names exists."""
+    lab = next(lab for lab in LABS if lab.slug == slug)
+    readme = (lab.path / "README.md").read_text(encoding="utf-8")
+    table = re.findall(r"^\| ([a-z0-9-]+) \| ([0-9.]+) \|", readme, re.M)
+    assert [(name, float(points)) for name, points in table] == \
+        [(c.name, c.points) for c in lab.categories.values()], "README.md's table differs from rubric.toml"
+    tests = "".join(path.read_text(encoding="utf-8") for path in (lab.path / "tests").glob("test_*.py"))
+    notes = (lab.path / "INSTRUCTOR.md").read_text(encoding="utf-8")
+    missing = {name for name in re.findall(r"`(test_\w+)`", notes) if f"def {name}(" not in tests}
+    assert not missing, f"INSTRUCTOR.md names tests that do not exist: {sorted(missing)}"
 
 
 def test_strip_solutions_keeps_indentation_and_the_hint():

@@ -27,7 +27,7 @@ import pytest
 # symlink to labs/_harness/conftest.py, and the lab is where the link is, not where it points.
 LAB = Path(os.path.abspath(__file__)).parent.parent
 READY = re.compile(r"listening on (\S+):(\d+)")
-WAIT = 5.0   # seconds any one expectation may take
+WAIT = 3.0   # seconds any one expectation may take (loopback answers in milliseconds)
 
 
 class Program:
