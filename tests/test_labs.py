@@ -208,7 +208,7 @@ def test_json_and_gradescope_outputs_are_valid(graded):
 SPINNING_SERVER = """\
 import os, socket, sys
 listener = socket.create_server(("127.0.0.1", 0))
-with open(os.environ["LAB_PIDFILE"], "a") as pids:
+with open(PIDFILE, "a") as pids:   # the grader passes no environment variable through
     pids.write(f"{os.getpid()}\\n")
 print(f"echo server listening on 127.0.0.1:{listener.getsockname()[1]}", flush=True)
 while True:      # the bug: accepts nothing, never sleeps
@@ -216,10 +216,12 @@ while True:      # the bug: accepts nothing, never sleeps
 """
 
 
-def spinning_submission(tmp_path):
+def spinning_submission(tmp_path, pidfile):
     folder = tmp_path / "01-echo"
-    shutil.copytree(ROOT / "labs" / "01-echo", folder, ignore=shutil.ignore_patterns("__pycache__"))
-    (folder / "server.py").write_text(SPINNING_SERVER)
+    shutil.copytree(ROOT / "labs" / "01-echo", folder, ignore=shutil.ignore_patterns("__pycache__", "wrong"))
+    (folder / "server.py").write_text(SPINNING_SERVER.replace("PIDFILE", repr(str(pidfile))))
+    pidfile.touch()
+    pidfile.chmod(0o666)        # the student's code may run as nobody
     (folder / "INSTRUCTOR.md").unlink()
     return folder
 
@@ -246,8 +248,8 @@ def _alive(pid):
 def test_a_hung_server_fails_its_tests_within_the_per_test_timeout(tmp_path):
     pidfile = tmp_path / "pids"
     began = time.monotonic()
-    result = selectchat("labs", "grade", spinning_submission(tmp_path), "--lab", "01", "--json",
-                        "--category", "echo", "--timeout", "2", env={"LAB_PIDFILE": str(pidfile)}, timeout=60)
+    result = selectchat("labs", "grade", spinning_submission(tmp_path, pidfile), "--lab", "01", "--json",
+                        "--category", "echo", "--timeout", "2", timeout=60)
     took = time.monotonic() - began
     grade = json.loads(result.stdout)
     assert result.returncode == labs.EXIT_PARTIAL
@@ -261,8 +263,8 @@ def test_the_whole_run_is_killed_at_its_time_limit(tmp_path):
     """Per-test timeouts too generous: the overall limit kills pytest and every server it started."""
     pidfile = tmp_path / "pids"
     began = time.monotonic()
-    result = selectchat("labs", "grade", spinning_submission(tmp_path), "--json", "--timeout", "100",
-                        "--time-limit", "4", env={"LAB_PIDFILE": str(pidfile)}, timeout=60)
+    result = selectchat("labs", "grade", spinning_submission(tmp_path, pidfile), "--json", "--timeout", "100",
+                        "--time-limit", "4", timeout=60)
     took = time.monotonic() - began
     grade = json.loads(result.stdout)
     assert result.returncode == labs.EXIT_PARTIAL

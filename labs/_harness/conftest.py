@@ -166,15 +166,16 @@ class Program:
         return f"--- its stdout (last lines):\n{out}\n--- its stderr (last lines):\n{err}"
 
     def stop(self):
+        """Kill the program.  Its output pipes stay open for the reading threads: a process it
+        forked may still hold them, and closing a pipe another thread is reading would wait for it."""
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
-            if stream:
-                try:
-                    stream.close()
-                except OSError:
-                    pass
+        if self.process.stdin:
+            try:
+                self.process.stdin.close()
+            except OSError:
+                pass
 
 
 class Peer:

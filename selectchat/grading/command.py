@@ -2,13 +2,14 @@
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
 from .catalog import LabError, discover, find_labs_dir, has_solution, pick_lab
 from .release import release_lab
 from .report import format_table, to_gradescope, to_json
-from .run import grade
+from .run import Interrupted, grade
 from .score import EXIT_GRADER, EXIT_USAGE
 
 EPILOG = """\
@@ -95,6 +96,11 @@ def _grade(args):
     except OSError as error:
         print(f"selectchat labs: {error}", file=sys.stderr)
         return EXIT_GRADER
+    except (Interrupted, KeyboardInterrupt) as stop:
+        name = str(stop) or "SIGINT"
+        print(f"selectchat labs: grading stopped ({name}); every process it started was ended and its "
+              "temporary folder removed", file=sys.stderr)
+        return 128 + getattr(signal.Signals, name, signal.SIGINT).value
     if args.gradescope:
         path = Path(args.gradescope)
         path.parent.mkdir(parents=True, exist_ok=True)
