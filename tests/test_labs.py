@@ -299,3 +299,38 @@ def test_usage_errors_exit_2(tmp_path):
     assert result.returncode == 0
     again = selectchat("labs", "release", tmp_path / "out", "--lab", "01")
     assert again.returncode == labs.EXIT_USAGE and "--force" in again.stderr
+
+
+def test_release_warns_when_a_lab_gives_away_another_labs_answer(tmp_path):
+    result = selectchat("labs", "release", tmp_path / "out", "--lab", "02", "--lab", "03", "--lab", "07")
+    assert result.returncode == 0
+    assert "03-rooms gives away lab 02's answer" in result.stderr and "both are in this release" in result.stderr
+    assert "07-selectors gives away lab 01's answer" in result.stderr
+
+
+def test_the_gradescope_package_holds_no_solution_and_grades(tmp_path):
+    """The autograder an instructor uploads: the released lab, selectchat, two scripts -- and it grades."""
+    result = selectchat("labs", "release", tmp_path, "--lab", "01", "--gradescope")
+    assert result.returncode == 0, result.stderr
+    package = tmp_path / "gradescope-01-echo"
+    assert (package / "setup.sh").is_file() and (package / "run_autograder").is_file()
+    assert "--lab 01" in (package / "run_autograder").read_text()
+    lab = LABS[0]
+    secret = {line for rel in lab.student_files() for line in solution_lines((lab.path / rel).read_text())}
+    secret -= {line for rel in lab.files() for line in given_lines((lab.path / rel).read_text())}
+    for path in package.rglob("*"):
+        assert path.name != "INSTRUCTOR.md" and "wrong" not in path.relative_to(package).parts, path
+        assert not path.name.endswith((".whl", ".pyc")), path
+        if path.is_file() and path.suffix in (".py", ".md", ".toml"):
+            text = path.read_text(encoding="utf-8")
+            if "labs" in path.relative_to(package).parts:
+                assert labs.BEGIN not in text, path
+                leaked = secret & {line.strip() for line in text.splitlines()}
+                assert not leaked, f"{path} holds solution text: {sorted(leaked)[:2]}"
+    labs_dir = package / "labs"
+    student = tmp_path / "alice" / "01-echo"
+    shutil.copytree(ROOT / "labs" / "01-echo", student, ignore=shutil.ignore_patterns("wrong", "INSTRUCTOR.md"))
+    right = selectchat("labs", "--labs-dir", labs_dir, "grade", student, "--lab", "01", "--json")
+    assert right.returncode == labs.EXIT_FULL, right.stdout[-2000:]
+    stub = selectchat("labs", "--labs-dir", labs_dir, "grade", labs_dir / "01-echo", "--json")
+    assert stub.returncode == labs.EXIT_PARTIAL and json.loads(stub.stdout)["score"] == 0

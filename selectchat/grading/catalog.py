@@ -43,6 +43,7 @@ class Lab:
     time_limit: float = 120.0     # seconds the whole grading run may take
     forbid_imports: tuple = ()    # modules the student's files may not use (it asks them to write those)
     edit: tuple = ()              # the files the student edits, when rubric.toml names them
+    gives_away: dict = field(default_factory=dict)   # lab id -> what of its answer this lab's given code holds
 
     @property
     def slug(self):
@@ -94,7 +95,8 @@ def load_lab(folder):
               title=meta.get("title", folder.name),
               test_timeout=float(meta.get("test_timeout", 20)),
               time_limit=float(meta.get("time_limit", 120)),
-              forbid_imports=tuple(meta.get("forbid_imports", ())), edit=tuple(meta.get("edit", ())))
+              forbid_imports=tuple(meta.get("forbid_imports", ())), edit=tuple(meta.get("edit", ())),
+              gives_away=dict(meta.get("gives_away", {})))
     for name, spec in data.get("categories", {}).items():
         if not isinstance(spec, dict) or "points" not in spec:
             raise LabError(f"{rubric}: category {name!r} needs points = N")
