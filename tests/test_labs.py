@@ -155,6 +155,8 @@ def test_readme_and_instructor_notes_match_the_tests_and_rubric(slug):
     notes = (lab.path / "INSTRUCTOR.md").read_text(encoding="utf-8")
     missing = {name for name in re.findall(r"`(test_\w+)`", notes) if f"def {name}(" not in tests}
     assert not missing, f"INSTRUCTOR.md names tests that do not exist: {sorted(missing)}"
+    marked = sorted(str(rel) for rel in lab.files() if labs.BEGIN in (lab.path / rel).read_text(encoding="utf-8"))
+    assert sorted(map(str, lab.student_files())) == marked, "rubric.toml's edit differs from the files with solutions"
 
 
 def test_strip_solutions_keeps_indentation_and_the_hint():
