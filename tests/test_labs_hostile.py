@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -45,12 +46,25 @@ def grade(folder, *options, env=None, timeout=90):
 
 
 def shared_file(tmp_path, name):
-    """A file the student's code (maybe running as nobody) may write to, to tell the test what it did."""
-    path = tmp_path / name
+    """A file the student's code (maybe running as nobody) may write to, to tell the test what it did.
+
+    Not in ``tmp_path``: pytest's folder is private to the user running the tests.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="selectchat-hostile-"))
+    folder.chmod(0o755)
+    (tmp_path / "shared").symlink_to(folder) if not (tmp_path / "shared").exists() else None
+    path = folder / name
     path.touch()
     path.chmod(0o666)
-    tmp_path.chmod(0o755)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _remove_shared_folders(tmp_path):
+    yield
+    link = tmp_path / "shared"
+    if link.is_symlink():
+        shutil.rmtree(os.readlink(link), ignore_errors=True)
 
 
 def assert_gone(pids, within=5.0):
@@ -259,8 +273,8 @@ time.sleep(300)
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_sigterm_or_sigint_to_the_grader_ends_everything_and_removes_its_folder(tmp_path, signum):
     pids = shared_file(tmp_path, "pids")
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
+    scratch = pids.parent / "tmp"      # where the grader makes its folder (reachable by nobody)
+    scratch.mkdir(mode=0o755)
     folder = submission(tmp_path, "01-echo", {"server.py": SLOW.replace("PIDS", repr(str(pids)))})
     grader = subprocess.Popen([sys.executable, "-m", "selectchat", "labs", "grade", str(folder), "--json"],
                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

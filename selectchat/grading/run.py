@@ -157,9 +157,15 @@ def expected_tests(lab, site, home, categories, time_limit):
 
 
 @contextmanager
-def scratch_folder(lab, keep):
-    """A temporary folder for one grading, removed afterwards (also on SIGINT/SIGTERM)."""
-    scratch = Path(tempfile.mkdtemp(prefix=f"selectchat-grade-{lab.id}-"))
+def scratch_folder(lab, keep, shared=False):
+    """A temporary folder for one grading, removed afterwards (also on SIGINT/SIGTERM).
+
+    ``shared``: the student's user must be able to reach it, so its parent must let others pass.
+    """
+    parent = Path(tempfile.gettempdir())
+    if shared and not sandbox.passable_by_others(parent):
+        parent = Path("/tmp")
+    scratch = Path(tempfile.mkdtemp(prefix=f"selectchat-grade-{lab.id}-", dir=parent))
     try:
         yield scratch
     finally:
@@ -193,7 +199,7 @@ def grade(submission, lab_id=None, labs_dir=None, test_timeout=None, time_limit=
               f"{sys.executable}: the student's code runs as root (install Python and selectchat where "
               "every user can read them, or grade in a container; docs/labs.md)", file=sys.stderr)
         user = None
-    with _cleanup_on_signals(), scratch_folder(lab, keep) as scratch:
+    with _cleanup_on_signals(), scratch_folder(lab, keep, shared=user is not None) as scratch:
         site, home, workspace = scratch / "site", scratch / "home", scratch / "work" / lab.slug
         sandbox.private_site(PACKAGE_DIR, site)
         home.mkdir(mode=0o700)

@@ -110,6 +110,12 @@ def hand_over(folder, owner):
             os.chown(os.path.join(root, name), uid, gid, follow_symlinks=False)
 
 
+def passable_by_others(folder):
+    """Whether a user who is neither the owner nor in the group can reach into ``folder``."""
+    folder = Path(folder).resolve()
+    return all(os.stat(part).st_mode & 0o001 for part in [*reversed(folder.parents), folder])
+
+
 def readable_by_others(path):
     """Whether a user who is neither ``path``'s owner nor in its group can read it."""
     path = Path(path).resolve()
