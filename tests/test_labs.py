@@ -336,3 +336,10 @@ def test_the_gradescope_package_holds_no_solution_and_grades(tmp_path):
     assert right.returncode == labs.EXIT_FULL, right.stdout[-2000:]
     stub = selectchat("labs", "--labs-dir", labs_dir, "grade", labs_dir / "01-echo", "--json")
     assert stub.returncode == labs.EXIT_PARTIAL and json.loads(stub.stdout)["score"] == 0
+
+
+def test_the_classroom_workflow_gives_each_category_its_points():
+    workflow = (ROOT / "labs" / "classroom" / "classroom.yml").read_text()
+    steps = re.findall(r"--category ([a-z0-9-]+)\n\s+timeout: \d+\n\s+max-score: ([0-9.]+)", workflow)
+    assert {name: float(points) for name, points in steps} == \
+        {c.name: c.points for c in LABS[0].categories.values()}
