@@ -15,6 +15,8 @@ The run, step by step (docs/labs.md, "How grades are protected"):
    and the scratch folder is removed.
 """
 
+import hashlib
+import json
 import os
 import selectors
 import shutil
@@ -146,7 +148,29 @@ def _pytest_args(workspace, test_timeout, collect_only=False):
 
 
 def expected_tests(lab, site, home, categories, time_limit):
-    """The lab's own tests (the grader collects them from the lab folder): {nodeid: record}."""
+    """The lab's own tests (the grader collects them from the lab folder): {nodeid: record}.
+
+    Kept in the grader's own cache (private to its user), under a hash of every file of the lab:
+    a second grading of the same lab does not collect again.
+    """
+    digest = hashlib.sha256(repr((sorted(categories), sys.version)).encode())
+    for rel in lab.files():
+        digest.update(str(rel).encode() + b"\0" + (lab.path / rel).read_bytes())
+    cache = Path.home() / ".cache" / "selectchat-grading" / f"{digest.hexdigest()}.json"
+    try:
+        return json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    tests = _collect_lab_tests(lab, site, home, categories, time_limit)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        cache.write_text(json.dumps(tests), encoding="utf-8")
+    except OSError:
+        pass   # no cache: collect again next time
+    return tests
+
+
+def _collect_lab_tests(lab, site, home, categories, time_limit):
     env = sandbox.child_environment(site, home)
     run = run_pytest(_pytest_args(lab.path, 60, collect_only=True), lab.path, env, None, time_limit, time_limit,
                      categories)
