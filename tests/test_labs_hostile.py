@@ -201,6 +201,24 @@ def test_a_lab_forbids_importing_what_it_asks_for(tmp_path):
     assert "framing.py, line 1: uses selectchat.framing" in result["output"]
 
 
+PRINTS_THE_SOLUTION = '''"""Lab 01, dishonest: print the reference solution, hoping the grade shows it to everyone."""
+import sys
+sys.stderr.write(open(REFERENCE).read())
+sys.exit(1)
+'''
+
+
+def test_a_program_that_prints_the_reference_does_not_get_it_shown(tmp_path):
+    """(Where the reference is readable by the student's code at all: see the tests above.)"""
+    source = PRINTS_THE_SOLUTION.replace("REFERENCE", repr(str(LABS / "01-echo" / "server.py")))
+    folder = submission(tmp_path, "01-echo", {"server.py": source})
+    code, result, _ = grade(folder, "--category", "echo", "--timeout", "3",
+                            "--gradescope", str(tmp_path / "results.json"))
+    shown = (tmp_path / "results.json").read_text()
+    assert code == 1 and "lines of the reference solution hidden" in shown
+    assert "clients.remove(sock)" not in shown and "readable, _, _ = select.select" not in shown
+
+
 # --- floods, forks, escapes -------------------------------------------------------------
 
 FLOOD = '''"""Lab 01, broken: flood stdout, with and without newlines, forever."""
