@@ -377,10 +377,13 @@ def test_the_student_runs_as_nobody_when_the_grader_is_root(tmp_path):
         pytest.skip("needs a root grader and a Python that nobody can run (here: "
                     f"uid {os.geteuid()}, {sys.executable})")
     report = shared_file(tmp_path, "who")
-    source = ('import os\nwith open(%r, "a") as out:\n    out.write(f"{os.getuid()} {sorted(os.environ)}\\n")\n'
+    source = ('import os\nwith open(%r, "a") as out:\n'
+              '    out.write(f"{os.getuid()} {os.access(\'tests/test_echo.py\', os.W_OK)} {sorted(os.environ)}\\n")\n'
               % str(report)) + (LABS / "01-echo" / "server.py").read_text()
     code, result, _ = grade(submission(tmp_path, "01-echo", {"server.py": source}), "--category", "echo",
                             env={"SECRET_TOKEN": "x"})
-    uid, names = report.read_text().splitlines()[0].split(" ", 1)
+    uid, can_edit_tests, names = report.read_text().splitlines()[0].split(" ", 2)
     assert int(uid) == sandbox.student_user()[0]
+    assert can_edit_tests == "False", "the student's code may rewrite the workspace's tests"
     assert "SECRET_TOKEN" not in names
+    assert code == 0, result["output"]

@@ -234,8 +234,7 @@ def grade(submission, lab_id=None, labs_dir=None, test_timeout=None, time_limit=
                                                     lab.forbid_imports, str(rel))]
         if user is not None:
             os.chmod(scratch, 0o711)           # the student's user may pass through, not look around
-            sandbox.hand_over(scratch / "work", user)
-            sandbox.hand_over(home, user)
+            sandbox.hand_over(home, user)      # and write only in its home: the workspace stays the grader's
         run = Run() if forbidden else run_pytest(
             _pytest_args(workspace, test_timeout), workspace, sandbox.child_environment(site, home), user,
             time_limit, test_timeout, categories)
