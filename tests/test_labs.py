@@ -7,6 +7,7 @@ the reference solution in labs/ (full marks) and the released student copy
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from selectchat import grading as labs
 ROOT = Path(__file__).resolve().parent.parent
 LABS = labs.discover(ROOT / "labs")
 SLUGS = [lab.slug for lab in LABS]
+ECHO_POINTS = LABS[0].categories["echo"].points
 
 pytestmark = pytest.mark.timeout(300)   # the first test waits for every lab to be graded
 
@@ -126,7 +128,7 @@ def test_release_strips_every_solution(released):
         assert labs.BEGIN not in text and labs.END not in text, path
         leaked = secret & {line.strip() for line in text.splitlines()}
         assert not leaked, f"{path} still holds solution text: {sorted(leaked)[:3]}"
-    assert not [p for p in released_files if p.name == "INSTRUCTOR.md"]
+    assert not [p for p in released_files if p.name == "INSTRUCTOR.md" or "wrong" in p.relative_to(released).parts]
     # The repo shares one harness through symlinks; a student copy must be self-contained.
     assert not [p for p in released.rglob("*") if p.is_symlink()]
     for lab in LABS:
@@ -139,6 +141,22 @@ def test_release_strips_every_solution(released):
         stubbed = (released / slug / rel).read_text(encoding="utf-8")
         compile(stubbed, str(rel), "exec")
         assert stubbed.count("raise NotImplementedError(") == text.count(labs.BEGIN)
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_readme_and_instructor_notes_match_the_tests_and_rubric(slug):
+    """The README's points table is the rubric's; every test INSTRUCTOR.md names exists."""
+    lab = next(lab for lab in LABS if lab.slug == slug)
+    readme = (lab.path / "README.md").read_text(encoding="utf-8")
+    table = re.findall(r"^\| ([a-z0-9-]+) \| ([0-9.]+) \|", readme, re.M)
+    assert [(name, float(points)) for name, points in table] == \
+        [(c.name, c.points) for c in lab.categories.values()], "README.md's table differs from rubric.toml"
+    tests = "".join(path.read_text(encoding="utf-8") for path in (lab.path / "tests").glob("test_*.py"))
+    notes = (lab.path / "INSTRUCTOR.md").read_text(encoding="utf-8")
+    missing = {name for name in re.findall(r"`(test_\w+)`", notes) if f"def {name}(" not in tests}
+    assert not missing, f"INSTRUCTOR.md names tests that do not exist: {sorted(missing)}"
+    marked = sorted(str(rel) for rel in lab.files() if labs.BEGIN in (lab.path / rel).read_text(encoding="utf-8"))
+    assert sorted(map(str, lab.student_files())) == marked, "rubric.toml's edit differs from the files with solutions"
 
 
 def test_strip_solutions_keeps_indentation_and_the_hint():
@@ -192,7 +210,7 @@ def test_json_and_gradescope_outputs_are_valid(graded):
 SPINNING_SERVER = """\
 import os, socket, sys
 listener = socket.create_server(("127.0.0.1", 0))
-with open(os.environ["LAB_PIDFILE"], "a") as pids:
+with open(PIDFILE, "a") as pids:   # the grader passes no environment variable through
     pids.write(f"{os.getpid()}\\n")
 print(f"echo server listening on 127.0.0.1:{listener.getsockname()[1]}", flush=True)
 while True:      # the bug: accepts nothing, never sleeps
@@ -200,10 +218,12 @@ while True:      # the bug: accepts nothing, never sleeps
 """
 
 
-def spinning_submission(tmp_path):
+def spinning_submission(tmp_path, pidfile):
     folder = tmp_path / "01-echo"
-    shutil.copytree(ROOT / "labs" / "01-echo", folder, ignore=shutil.ignore_patterns("__pycache__"))
-    (folder / "server.py").write_text(SPINNING_SERVER)
+    shutil.copytree(ROOT / "labs" / "01-echo", folder, ignore=shutil.ignore_patterns("__pycache__", "wrong"))
+    (folder / "server.py").write_text(SPINNING_SERVER.replace("PIDFILE", repr(str(pidfile))))
+    pidfile.touch()
+    pidfile.chmod(0o666)        # the student's code may run as nobody
     (folder / "INSTRUCTOR.md").unlink()
     return folder
 
@@ -230,12 +250,12 @@ def _alive(pid):
 def test_a_hung_server_fails_its_tests_within_the_per_test_timeout(tmp_path):
     pidfile = tmp_path / "pids"
     began = time.monotonic()
-    result = selectchat("labs", "grade", spinning_submission(tmp_path), "--lab", "01", "--json",
-                        "--category", "echo", "--timeout", "2", env={"LAB_PIDFILE": str(pidfile)}, timeout=60)
+    result = selectchat("labs", "grade", spinning_submission(tmp_path, pidfile), "--lab", "01", "--json",
+                        "--category", "echo", "--timeout", "2", timeout=60)
     took = time.monotonic() - began
     grade = json.loads(result.stdout)
     assert result.returncode == labs.EXIT_PARTIAL
-    assert grade["score"] == 0 and grade["max_score"] == 3    # --category echo: only its points
+    assert grade["score"] == 0 and grade["max_score"] == ECHO_POINTS    # --category echo: only its points
     assert [t["status"] for t in grade["tests"]] == ["failed"] * 3
     assert took < 40
     assert_all_gone(pidfile)
@@ -245,8 +265,8 @@ def test_the_whole_run_is_killed_at_its_time_limit(tmp_path):
     """Per-test timeouts too generous: the overall limit kills pytest and every server it started."""
     pidfile = tmp_path / "pids"
     began = time.monotonic()
-    result = selectchat("labs", "grade", spinning_submission(tmp_path), "--json", "--timeout", "100",
-                        "--time-limit", "4", env={"LAB_PIDFILE": str(pidfile)}, timeout=60)
+    result = selectchat("labs", "grade", spinning_submission(tmp_path, pidfile), "--json", "--timeout", "100",
+                        "--time-limit", "4", timeout=60)
     took = time.monotonic() - began
     grade = json.loads(result.stdout)
     assert result.returncode == labs.EXIT_PARTIAL
@@ -263,7 +283,8 @@ def test_reweighting_the_rubric_changes_the_points_not_the_tests(tmp_path):
     labs_dir = tmp_path / "labs"
     shutil.copytree(ROOT / "labs" / "01-echo", labs_dir / "01-echo", ignore=shutil.ignore_patterns("__pycache__"))
     rubric = labs_dir / "01-echo" / "rubric.toml"
-    rubric.write_text(rubric.read_text().replace("[categories.echo]\npoints = 3", "[categories.echo]\npoints = 30"))
+    rubric.write_text(rubric.read_text().replace(f"[categories.echo]\npoints = {ECHO_POINTS:g}",
+                                                 "[categories.echo]\npoints = 30"))
     result = selectchat("labs", "--labs-dir", labs_dir, "grade", labs_dir / "01-echo", "--category", "echo", "--json")
     grade = json.loads(result.stdout)
     assert result.returncode == labs.EXIT_FULL, result.stdout[-2000:]
@@ -280,3 +301,45 @@ def test_usage_errors_exit_2(tmp_path):
     assert result.returncode == 0
     again = selectchat("labs", "release", tmp_path / "out", "--lab", "01")
     assert again.returncode == labs.EXIT_USAGE and "--force" in again.stderr
+
+
+def test_release_warns_when_a_lab_gives_away_another_labs_answer(tmp_path):
+    result = selectchat("labs", "release", tmp_path / "out", "--lab", "02", "--lab", "03", "--lab", "07")
+    assert result.returncode == 0
+    assert "03-rooms gives away lab 02's answer" in result.stderr and "both are in this release" in result.stderr
+    assert "07-selectors gives away lab 01's answer" in result.stderr
+
+
+def test_the_gradescope_package_holds_no_solution_and_grades(tmp_path):
+    """The autograder an instructor uploads: the released lab, selectchat, two scripts -- and it grades."""
+    result = selectchat("labs", "release", tmp_path, "--lab", "01", "--gradescope")
+    assert result.returncode == 0, result.stderr
+    package = tmp_path / "gradescope-01-echo"
+    assert (package / "setup.sh").is_file() and (package / "run_autograder").is_file()
+    assert "--lab 01" in (package / "run_autograder").read_text()
+    lab = LABS[0]
+    secret = {line for rel in lab.student_files() for line in solution_lines((lab.path / rel).read_text())}
+    secret -= {line for rel in lab.files() for line in given_lines((lab.path / rel).read_text())}
+    for path in package.rglob("*"):
+        assert path.name != "INSTRUCTOR.md" and "wrong" not in path.relative_to(package).parts, path
+        assert not path.name.endswith((".whl", ".pyc")), path
+        if path.is_file() and path.suffix in (".py", ".md", ".toml"):
+            text = path.read_text(encoding="utf-8")
+            if "labs" in path.relative_to(package).parts:
+                assert labs.BEGIN not in text, path
+                leaked = secret & {line.strip() for line in text.splitlines()}
+                assert not leaked, f"{path} holds solution text: {sorted(leaked)[:2]}"
+    labs_dir = package / "labs"
+    student = tmp_path / "alice" / "01-echo"
+    shutil.copytree(ROOT / "labs" / "01-echo", student, ignore=shutil.ignore_patterns("wrong", "INSTRUCTOR.md"))
+    right = selectchat("labs", "--labs-dir", labs_dir, "grade", student, "--lab", "01", "--json")
+    assert right.returncode == labs.EXIT_FULL, right.stdout[-2000:]
+    stub = selectchat("labs", "--labs-dir", labs_dir, "grade", labs_dir / "01-echo", "--json")
+    assert stub.returncode == labs.EXIT_PARTIAL and json.loads(stub.stdout)["score"] == 0
+
+
+def test_the_classroom_workflow_gives_each_category_its_points():
+    workflow = (ROOT / "labs" / "classroom" / "classroom.yml").read_text()
+    steps = re.findall(r"--category ([a-z0-9-]+)\n\s+timeout: \d+\n\s+max-score: ([0-9.]+)", workflow)
+    assert {name: float(points) for name, points in steps} == \
+        {c.name: c.points for c in LABS[0].categories.values()}

@@ -18,15 +18,19 @@ from selectchat.launch import start_server
 PAUSE = 1.2   # seconds of silence before carol speaks
 
 
-def record_scenario(path, lines=50):
-    """Run the story on a fresh server traced to ``path``; return monotonic times of its moments."""
+def record_scenario(path, lines=50, names=("alice", "bob", "carol")):
+    """Run the story on a fresh server traced to ``path``; return monotonic times of its moments.
+
+    ``names``: who talks a lot, who never reads, who speaks after the pause.
+    """
     moments = {}
+    talker, silent, late = names
     with start_server("--trace", str(path), "--max-sendq", "10000000") as server:
-        alice = Client(*server.address, "alice")
+        alice = Client(*server.address, talker)
         alice.join("#lab")
         bob = socket.create_connection(server.address, timeout=5)     # a raw socket that never reads
-        bob.sendall(b"NICK bob\r\nUSER bob 0 * :Bob\r\nJOIN #lab\r\n")
-        carol = Client(*server.address, "carol")
+        bob.sendall(f"NICK {silent}\r\nUSER {silent} 0 * :{silent}\r\nJOIN #lab\r\n".encode())
+        carol = Client(*server.address, late)
         carol.join("#lab")
         alice.ping()                                  # bob's JOIN is surely done by now
         for n in range(lines):
@@ -34,7 +38,7 @@ def record_scenario(path, lines=50):
         alice.ping()
         moments["pause"] = time.monotonic()
         time.sleep(PAUSE)
-        moments["carol speaks"] = time.monotonic()
+        moments["late speaks"] = time.monotonic()
         carol.say("#lab", "is anyone there?")
         alice.expect("PRIVMSG")                       # wait until it went around
         for client in (alice, carol):

@@ -9,9 +9,11 @@ Every wait here is bounded (``WAIT`` seconds), and every process a test
 starts is stopped when the test ends, whether it passed or not.
 """
 
+import collections
 import os
 import re
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -25,32 +27,65 @@ import pytest
 # symlink to labs/_harness/conftest.py, and the lab is where the link is, not where it points.
 LAB = Path(os.path.abspath(__file__)).parent.parent
 READY = re.compile(r"listening on (\S+):(\d+)")
-WAIT = 5.0   # seconds any one expectation may take
+WAIT = 3.0   # seconds any one expectation may take (loopback answers in milliseconds)
 
 
 class Program:
-    """One of the lab's programs, running in a subprocess, its output collected."""
+    """One of the lab's programs, running in a subprocess, its output collected (the last lines only)."""
+
+    KEPT_LINES = 1000     # per stream: a program that floods its output costs bounded memory
+    LINE_LIMIT = 2000     # characters kept of one line
 
     def __init__(self, script, *args, stdin=subprocess.DEVNULL, env=None):
         self.name = " ".join([script, *map(str, args)])
         self.argv = [sys.executable, "-u", str(LAB / script), *map(str, args)]
         self.process = subprocess.Popen(self.argv, cwd=LAB, stdin=stdin, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
+                                        stderr=subprocess.PIPE, env={**os.environ, **(env or {})},
+                                        preexec_fn=_die_with_parent)
         self.pid = self.process.pid
-        self.stdout, self.stderr = [], []
+        self._out = collections.deque(maxlen=self.KEPT_LINES)
+        self._err = collections.deque(maxlen=self.KEPT_LINES)
+        self.first_lines = []             # the first lines of stdout, where the port is
+        self.dropped = 0                  # lines no longer kept
         self._changed = threading.Condition()
         self._open_streams = 2
-        for stream, sink in ((self.process.stdout, self.stdout), (self.process.stderr, self.stderr)):
+        for stream, sink in ((self.process.stdout, self._out), (self.process.stderr, self._err)):
             threading.Thread(target=self._drain, args=(stream, sink), daemon=True).start()
 
     def _drain(self, stream, sink):
-        for raw in iter(stream.readline, b""):
-            with self._changed:
-                sink.append(raw.decode("utf-8", "replace").rstrip("\r\n"))
-                self._changed.notify_all()
+        """Read whatever comes, in chunks (a line without an end must not grow without bound)."""
+        pending = b""
+        while chunk := stream.read1(65536):
+            *lines, pending = (pending + chunk).split(b"\n")
+            if len(pending) > self.LINE_LIMIT:
+                lines.append(pending)
+                pending = b""
+            self._keep(sink, lines)
+        self._keep(sink, [pending] if pending else [])
         with self._changed:
             self._open_streams -= 1
             self._changed.notify_all()
+
+    def _keep(self, sink, lines):
+        with self._changed:
+            for raw in lines:
+                line = raw[:self.LINE_LIMIT].decode("utf-8", "replace").rstrip("\r")
+                if sink is self._out and len(self.first_lines) < 5:
+                    self.first_lines.append(line)
+                self.dropped += len(sink) == sink.maxlen
+                sink.append(line)
+            self._changed.notify_all()
+
+    @property
+    def stdout(self):
+        """The lines the program printed on stdout (the last ``KEPT_LINES``), as a list."""
+        with self._changed:
+            return list(self._out)
+
+    @property
+    def stderr(self):
+        with self._changed:
+            return list(self._err)
 
     def wait_for(self, test, timeout=WAIT, what="output"):
         """Wait until ``test()`` is true (checked at each new line); fail with the program's output."""
@@ -64,16 +99,17 @@ class Program:
                 if left <= 0 or (self._open_streams == 0 and self.process.poll() is not None):
                     break
                 self._changed.wait(min(left, 0.05))
-        value = test()
+        with self._changed:
+            value = test()
         if value:
             return value
         state = f"exited with code {self.process.returncode}" if self.process.poll() is not None else "still running"
-        pytest.fail(f"waited {timeout:g} s for {what}; the program is {state}.\n{self.transcript()}")
+        pytest.fail(f"waited {timeout:g} s for {what}; the program is {state} (its output is below)")
 
     def wait_ready(self, timeout=WAIT):
         """The (host, port) from the first ``listening on HOST:PORT`` line."""
         def ready():
-            for line in self.stdout:
+            for line in self.first_lines:
                 match = READY.search(line)
                 if match:
                     return match.group(1), int(match.group(2))
@@ -81,15 +117,15 @@ class Program:
         return self.wait_for(ready, timeout, "a first line 'listening on HOST:PORT'")
 
     def wait_for_line(self, text, stream="stdout", timeout=WAIT):
-        lines = self.stdout if stream == "stdout" else self.stderr
-        return self.wait_for(lambda: next((l for l in lines if text in l), None), timeout,
+        lines = (lambda: self.stdout) if stream == "stdout" else (lambda: self.stderr)
+        return self.wait_for(lambda: next((l for l in lines() if text in l), None), timeout,
                              f"{text!r} on {stream}")
 
     def wait_exit(self, timeout=WAIT):
         try:
             return self.process.wait(timeout)
         except subprocess.TimeoutExpired:
-            pytest.fail(f"the program did not exit within {timeout:g} s.\n{self.transcript()}")
+            pytest.fail(f"the program did not exit within {timeout:g} s (its output is below)")
 
     def running(self):
         return self.process.poll() is None
@@ -100,25 +136,46 @@ class Program:
             fields = stat.read().rpartition(")")[2].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def wakeups(self):
+        """How often the program has been scheduled off the CPU so far (Linux /proc).
+
+        A program blocked in ``select()`` with nothing to do is not woken at
+        all; one that polls (a timeout, or a sleep in its loop) wakes every time.
+        """
+        with open(f"/proc/{self.pid}/status") as status:
+            fields = dict(line.split(":", 1) for line in status if ":" in line)
+        return int(fields["voluntary_ctxt_switches"])
+
+    def assert_idle(self, seconds=0.5, what="the idle program"):
+        """Fail unless the program neither uses CPU nor wakes up for ``seconds`` (Linux)."""
+        cpu, woke = self.cpu_seconds(), self.wakeups()
+        time.sleep(seconds)
+        cpu, woke = self.cpu_seconds() - cpu, self.wakeups() - woke
+        assert cpu < 0.25 * seconds, (f"{what} used {cpu:.2f} s of CPU in {seconds:g} s: it loops "
+                                      "without waiting (is select() returning at once, every pass?)")
+        assert woke <= 3, (f"{what} woke up {woke} times in {seconds:g} s without anything to do: it polls "
+                           "(a sleep or a timeout in its loop) instead of waiting in select()")
+
     def transcript(self):
         """The last lines the program printed (waiting a moment for a dead one's last words)."""
         deadline = time.monotonic() + 1.0
         with self._changed:
             while self.process.poll() is not None and self._open_streams and time.monotonic() < deadline:
                 self._changed.wait(0.05)
-            out, err = "\n".join(self.stdout[-20:]), "\n".join(self.stderr[-30:])
-        return f"--- its stdout:\n{out}\n--- its stderr:\n{err}"
+            out, err = "\n".join(list(self._out)[-20:]), "\n".join(list(self._err)[-30:])
+        return f"--- its stdout (last lines):\n{out}\n--- its stderr (last lines):\n{err}"
 
     def stop(self):
+        """Kill the program.  Its output pipes stay open for the reading threads: a process it
+        forked may still hold them, and closing a pipe another thread is reading would wait for it."""
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
-            if stream:
-                try:
-                    stream.close()
-                except OSError:
-                    pass
+        if self.process.stdin:
+            try:
+                self.process.stdin.close()
+            except OSError:
+                pass
 
 
 class Peer:
@@ -199,6 +256,15 @@ class Peer:
 
     def close(self):
         self.sock.close()
+
+
+def _die_with_parent():
+    """In the child, before exec: die when the test process dies (Linux), so no server outlives it."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _preview(data, limit=200):

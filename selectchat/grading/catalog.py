@@ -41,6 +41,9 @@ class Lab:
     categories: dict = field(default_factory=dict)   # name -> Category
     test_timeout: float = 20.0    # seconds one test may take
     time_limit: float = 120.0     # seconds the whole grading run may take
+    forbid_imports: tuple = ()    # modules the student's files may not use (it asks them to write those)
+    edit: tuple = ()              # the files the student edits, when rubric.toml names them
+    gives_away: dict = field(default_factory=dict)   # lab id -> what of its answer this lab's given code holds
 
     @property
     def slug(self):
@@ -51,11 +54,18 @@ class Lab:
         return sum(category.points for category in self.categories.values())
 
     def files(self):
-        """Every file of the lab, as paths relative to its folder."""
-        return sorted(path.relative_to(self.path) for path in _walk(self.path))
+        """Every file of the lab students may see, as paths relative to its folder.
+
+        Not INSTRUCTOR.md, not wrong/ (the known-wrong solutions): those never
+        leave the instructor's labs folder.
+        """
+        return sorted(rel for rel in (path.relative_to(self.path) for path in _walk(self.path))
+                      if not INSTRUCTOR_ONLY & set(rel.parts))
 
     def student_files(self):
-        """The files the student edits: those holding a solution block."""
+        """The files the student edits: ``edit`` in rubric.toml, else those holding a solution block."""
+        if self.edit:
+            return [Path(name) for name in self.edit]
         return [rel for rel in self.files() if has_solution(self.path / rel)]
 
 
@@ -84,7 +94,9 @@ def load_lab(folder):
     lab = Lab(path=folder, id=str(meta.get("id") or (match.group(1) if match else folder.name)),
               title=meta.get("title", folder.name),
               test_timeout=float(meta.get("test_timeout", 20)),
-              time_limit=float(meta.get("time_limit", 120)))
+              time_limit=float(meta.get("time_limit", 120)),
+              forbid_imports=tuple(meta.get("forbid_imports", ())), edit=tuple(meta.get("edit", ())),
+              gives_away=dict(meta.get("gives_away", {})))
     for name, spec in data.get("categories", {}).items():
         if not isinstance(spec, dict) or "points" not in spec:
             raise LabError(f"{rubric}: category {name!r} needs points = N")
@@ -137,3 +149,21 @@ def has_solution(path):
         return False
 
 
+
+
+def solution_lines(lab):
+    """The distinctive lines of the lab's solutions (to keep them out of what a student is shown)."""
+    lines = set()
+    for rel in lab.student_files():
+        inside = False
+        try:
+            text = (lab.path / rel).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        for line in text.splitlines():
+            marker = line.strip()
+            if marker in (BEGIN, END):
+                inside = marker == BEGIN
+            elif inside and len(marker) >= 12 and not marker.startswith("#"):
+                lines.add(marker)
+    return lines

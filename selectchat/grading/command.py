@@ -2,13 +2,14 @@
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
 from .catalog import LabError, discover, find_labs_dir, has_solution, pick_lab
-from .release import release_lab
+from .release import giveaways, gradescope_package, release_lab
 from .report import format_table, to_gradescope, to_json
-from .run import grade
+from .run import PACKAGE_DIR, Interrupted, grade
 from .score import EXIT_GRADER, EXIT_USAGE
 
 EPILOG = """\
@@ -37,6 +38,8 @@ def add_arguments(parser):
     release.add_argument("dest", metavar="DEST", help="folder to write the labs into (DEST/NN-topic/)")
     release.add_argument("--lab", action="append", default=[], metavar="NN", help="only this lab (repeatable)")
     release.add_argument("--force", action="store_true", help="replace a lab folder already in DEST")
+    release.add_argument("--gradescope", action="store_true",
+                         help="write a Gradescope autograder folder per lab (DEST/gradescope-NN-topic/) instead")
 
     grade_ = actions.add_parser("grade", help="grade a student's copy of a lab",
                                 epilog="exit codes: 0 full marks, 1 graded below full marks, "
@@ -82,9 +85,15 @@ def _release(args):
     chosen = [pick_lab(labs, wanted) for wanted in args.lab] if args.lab else labs
     dest = Path(args.dest)
     for lab in chosen:
+        if args.gradescope:
+            folder = gradescope_package(lab, dest / f"gradescope-{lab.slug}", PACKAGE_DIR, force=args.force)
+            print(f"{folder}: the autograder (no solution); upload it zipped: cd {folder} && zip -r ../{folder.name}.zip .")
+            continue
         files = release_lab(lab, dest / lab.slug, force=args.force)
         stripped = sum(1 for rel in files if has_solution(lab.path / rel))
         print(f"{dest / lab.slug}: {len(files)} files, solutions removed from {stripped}")
+    for warning in giveaways(chosen, labs):
+        print(f"selectchat labs: warning: {warning}", file=sys.stderr)
     return 0
 
 
@@ -95,6 +104,11 @@ def _grade(args):
     except OSError as error:
         print(f"selectchat labs: {error}", file=sys.stderr)
         return EXIT_GRADER
+    except (Interrupted, KeyboardInterrupt) as stop:
+        name = str(stop) or "SIGINT"
+        print(f"selectchat labs: grading stopped ({name}); every process it started was ended and its "
+              "temporary folder removed", file=sys.stderr)
+        return 128 + getattr(signal.Signals, name, signal.SIGINT).value
     if args.gradescope:
         path = Path(args.gradescope)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ and ``### END SOLUTION`` becomes a ``# TODO`` and a ``raise NotImplementedError`
 import shutil
 from pathlib import Path
 
-from .catalog import BEGIN, END, INSTRUCTOR_ONLY, LabError, has_solution
+from .catalog import BEGIN, END, LabError, has_solution
 
 
 def strip_solutions(text, where="<text>"):
@@ -64,8 +64,6 @@ def release_lab(lab, dest, force=False):
         shutil.rmtree(dest)
     written = []
     for rel in lab.files():
-        if rel.name in INSTRUCTOR_ONLY:
-            continue
         source, target = lab.path / rel, dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         if has_solution(source):
@@ -83,3 +81,60 @@ def release_lab(lab, dest, force=False):
     return written
 
 
+
+
+def giveaways(chosen, labs):
+    """Warnings: a released lab whose given code is another lab's answer (``gives_away`` in its rubric)."""
+    ids = {lab.id for lab in chosen}
+    warnings = []
+    for lab in chosen:
+        for other, what in lab.gives_away.items():
+            together = " -- and both are in this release" if other in ids else ""
+            warnings.append(f"{lab.slug} gives away lab {other}'s answer ({what}){together}: release it "
+                            f"after lab {other} is graded (docs/labs.md)")
+    return warnings
+
+
+GRADESCOPE_SETUP = """#!/usr/bin/env bash
+# Gradescope runs this once, when it builds the autograder image.
+set -euo pipefail
+python3 -m pip install -q /autograder/source/selectchat-src pytest==9.2.0 pytest-timeout==2.4.0
+chmod -R go-rwx /autograder/source   # the student's code runs as nobody: keep the lab out of its reach
+"""
+
+GRADESCOPE_RUN = """#!/usr/bin/env bash
+# Gradescope runs this for each submission; it must leave /autograder/results/results.json.
+set -uo pipefail
+mkdir -p /autograder/results
+selectchat labs --labs-dir /autograder/source/labs grade /autograder/submission --lab {lab_id} \\
+    --gradescope /autograder/results/results.json
+status=$?
+# 0 full marks, 1 graded below full marks: results.json holds the grade either way.
+if [ "$status" -ge 2 ] && [ ! -s /autograder/results/results.json ]; then
+    printf '{{"score": 0, "output": "The autograder could not run (exit %s). Please tell your instructor."}}\\n' \\
+        "$status" > /autograder/results/results.json
+fi
+exit 0
+"""
+
+
+def gradescope_package(lab, dest, package_dir, force=False):
+    """An autograder folder for Gradescope: the released lab (no solution), selectchat, two scripts.
+
+    Zip its contents (``cd DEST && zip -r ../autograder.zip .``) and upload.
+    """
+    dest = Path(dest)
+    if dest.exists():
+        if not force:
+            raise LabError(f"{dest} exists (use --force to replace it)")
+        shutil.rmtree(dest)
+    release_lab(lab, dest / "labs" / lab.slug)
+    source = dest / "selectchat-src"
+    shutil.copytree(package_dir, source / package_dir.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for name in ("pyproject.toml", "README.md"):
+        if (package_dir.parent / name).is_file():
+            shutil.copy2(package_dir.parent / name, source / name)
+    for name, text in (("setup.sh", GRADESCOPE_SETUP), ("run_autograder", GRADESCOPE_RUN.format(lab_id=lab.id))):
+        (dest / name).write_text(text, encoding="utf-8")
+        (dest / name).chmod(0o755)
+    return dest

@@ -5,6 +5,28 @@ import textwrap
 
 
 
+def _failure_key(text):
+    """The line that says why a test failed: pytest's first ``E`` line, else the last line."""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return next((line for line in lines if line.startswith("E ")), lines[-1] if lines else "")
+
+
+def feedback(result):
+    """{test nodeid: what to show} for each failed test: a failure shown in full once; a test that
+    failed the same way says so in one line, so each failed behaviour (and its transcript) shows once."""
+    shown, out = {}, {}
+    for test in result.tests:
+        if test.passed:
+            continue
+        key = _failure_key(test.output)
+        if key and key in shown:
+            out[test.nodeid] = f"Failed the same way as {shown[key]}:\n{key}"
+        else:
+            shown[key] = test.name
+            out[test.nodeid] = test.output
+    return out
+
+
 def _test_title(test):
     return f"{test.name}: {test.doc}" if test.doc else test.name
 
@@ -23,10 +45,11 @@ def format_table(result, verbose=False):
         out.append(f"{category.name:<16} {f'{passed}/{total}':>7}  {f'{score:.2f}/{category.points:.2f}':>13}")
     out.append(f"{'TOTAL':<16} {'':>7}  {f'{result.score:.2f}/{result.max_score:.2f}':>13}")
     failed = [t for t in result.tests if not t.passed]
+    explained = feedback(result)
     if failed:
         out += ["", "What failed:"]
         for test in failed:
-            text = test.output.strip()
+            text = explained[test.nodeid].strip()
             if not verbose:
                 text = "\n".join(text.splitlines()[-12:])
             out += ["", f"--- {_test_title(test)} [{test.status}]", textwrap.indent(text, "    ")]
@@ -57,12 +80,13 @@ def to_gradescope(result):
     """The grade in Gradescope's ``results.json`` format."""
     lab = result.lab
     tests = []
+    explained = feedback(result)
     for test in result.tests:
         category = lab.categories.get(test.category)
         tests.append({
             "name": _test_title(test), "score": test.score, "max_score": test.max_score,
             "status": "passed" if test.passed else "failed",
-            "output": test.output if not test.passed else "",
+            "output": explained.get(test.nodeid, ""),
             "tags": [test.category] if test.category else [],
             "visibility": category.visibility if category else "visible",
         })

@@ -42,10 +42,11 @@ def test_one_whole_line():
 
 @split_and_merged
 def test_merged_lines_in_one_recv():
-    """Three lines and the start of a fourth in one recv(): three lines now, the fourth later."""
+    """A full recv() of lines and the start of one more: those lines now, the last one later."""
     buffer = LineBuffer()
-    assert buffer.feed(b"one\ntwo\nthree\nfou") == [b"one", b"two", b"three"]
-    assert buffer.feed(b"r\n") == [b"four"]
+    lines = [b"line %04d " % n + b"." * 30 for n in range(150)]      # 6 KB, more than max_line
+    assert buffer.feed(b"\n".join(lines) + b"\nthe start of") == lines
+    assert buffer.feed(b" the next\n") == [b"the start of the next"]
 
 
 @split_and_merged
@@ -72,25 +73,48 @@ def test_nothing_complete_returns_an_empty_list():
     assert buffer.feed(b"\n") == [b"no end yet"]
 
 
+def stream_of(count, rng):
+    """``count`` JSON lines of 20 to 3000 bytes (each under the 4096-byte limit)."""
+    messages = [dict(MESSAGES[n % len(MESSAGES)], pad="x" * rng.randint(0, 2900)) for n in range(count)]
+    return b"".join(json.dumps(m).encode() + b"\n" for m in messages)
+
+
 @split_and_merged
 def test_any_cutting_gives_the_same_lines():
-    """200 random ways to cut the same stream into recv()s all give the same lines."""
-    stream = b"".join(json.dumps(m).encode() + b"\n" for m in MESSAGES * 3)
-    expected = stream.split(b"\n")[:-1]
+    """200 ways to cut the same 60 KB into recv()s (1 byte to 8 KB each) all give the same lines."""
     rng = random.Random(2)
+    stream = stream_of(40, rng)
+    expected = stream.split(b"\n")[:-1]
     for _ in range(200):
-        cuts = rng.sample(range(1, len(stream)), rng.randint(1, 40))
+        cuts = rng.sample(range(1, len(stream)), rng.randint(8, 60))
         assert feed_in_pieces(stream, cuts) == expected, f"cut at {sorted(cuts)}"
 
 
+@split_and_merged
+def test_many_short_lines_in_one_recv():
+    """1000 short lines in one recv() (10 KB in all, each line far under the limit): all come out."""
+    lines = [b"%d" % n for n in range(1000)]
+    assert LineBuffer(max_line=100).feed(b"\n".join(lines) + b"\n") == lines
+
+
+@split_and_merged
+def test_a_character_cut_between_two_recvs():
+    """UTF-8 characters are several bytes; a recv() may end in the middle of one."""
+    data = "unicode: café, 日本語, 🙂\n".encode()
+    for cut in range(1, len(data)):
+        buffer = LineBuffer()
+        assert buffer.feed(data[:cut]) + buffer.feed(data[cut:]) == [data[:-1]], f"cut at byte {cut}"
+
+
 @json_
-@pytest.mark.parametrize("message", MESSAGES, ids=range(len(MESSAGES)))
-def test_encode_is_one_line_and_decodes_back(message):
+def test_encode_is_one_line_and_decodes_back():
     """encode() gives exactly one line (one b'\\n', at the end); decode() undoes it."""
-    line = encode(message)
-    assert isinstance(line, bytes) and line.endswith(b"\n") and line.count(b"\n") == 1
-    [framed] = LineBuffer().feed(line)
-    assert decode(framed) == message
+    for message in MESSAGES:
+        line = encode(message)
+        assert isinstance(line, bytes) and line.endswith(b"\n") and line.count(b"\n") == 1, \
+            f"encode({message!r}) is not one line ending with b'\\n': {line!r}"
+        [framed] = LineBuffer().feed(line)
+        assert decode(framed) == message
 
 
 @json_
@@ -109,22 +133,51 @@ def test_a_message_that_breaks_the_brace_reader():
 
 @limits
 def test_a_line_at_the_limit_is_fine_one_more_byte_is_not():
+    """Finished or not: 100 bytes is a line, 101 bytes is LineTooLong."""
     buffer = LineBuffer(max_line=100)
     assert buffer.feed(b"x" * 100 + b"\n") == [b"x" * 100]
+    assert LineBuffer(max_line=100).feed(b"y" * 100) == []
     with pytest.raises(LineTooLong):
         LineBuffer(max_line=100).feed(b"y" * 101 + b"\n")
+    with pytest.raises(LineTooLong):
+        LineBuffer(max_line=100).feed(b"y" * 101)      # no end yet, and already too long
+
+
+@limits
+def test_the_limit_is_per_line_not_per_recv():
+    """A recv() of many lines under the limit, and the start of one more: nothing is too long."""
+    buffer = LineBuffer(max_line=100)
+    lines = [b"%02d " % n + b"z" * 90 for n in range(40)]
+    assert buffer.feed(b"\n".join(lines) + b"\n" + b"w" * 95) == lines
+    assert buffer.feed(b"\n") == [b"w" * 95]
+    assert buffer.feed(b"v" * 95) == []
+    with pytest.raises(LineTooLong):
+        buffer.feed(b"v" * 10)                         # that line is now 105 bytes, and no end yet
 
 
 @limits
 def test_an_endless_line_is_refused_early():
-    """10 MB with no newline: LineTooLong as soon as the limit is passed, not after buffering it all."""
+    """A line with no newline, 1000 bytes per recv(): LineTooLong as soon as it passes the limit."""
     buffer = LineBuffer(max_line=4096)
     fed = 0
-    with pytest.raises(LineTooLong):
-        while fed < 10_000_000:
+    try:
+        while fed < 200_000:
             buffer.feed(b"z" * 1000)
             fed += 1000
-    assert fed <= 4096 + 1000, f"{fed} bytes were buffered before LineTooLong"
+    except LineTooLong:
+        pass
+    assert fed <= 4096, f"{fed} bytes of one line without an end were kept, with no LineTooLong " \
+                        "(the limit is 4096): a peer that never sends a newline fills your memory"
+
+
+@limits
+def test_a_too_long_line_after_good_ones():
+    """Good lines (more than the limit in all) and the start of a long one; then it passes the limit."""
+    buffer = LineBuffer(max_line=100)
+    good = [b"fine %d" % n for n in range(30)]
+    assert buffer.feed(b"\n".join(good) + b"\n" + b"q" * 60) == good
+    with pytest.raises(LineTooLong):
+        buffer.feed(b"q" * 60)
 
 
 @pytest.fixture
@@ -140,7 +193,7 @@ def replies(peer, count):
 
 @end_to_end
 def test_server_messages_split_into_small_sends(server, connect):
-    """Each message sent a few bytes at a time, with pauses: every echo is whole."""
+    """Messages sent a few bytes at a time, with pauses, then two in one send: every echo is whole."""
     peer = connect(server.address)
     peer.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     stream = b"".join(json.dumps(m).encode() + b"\n" for m in MESSAGES[:3])
@@ -148,22 +201,26 @@ def test_server_messages_split_into_small_sends(server, connect):
         peer.send(stream[start:start + 7])
         time.sleep(0.002)
     assert [r["echo"] for r in replies(peer, 3)] == MESSAGES[:3]
+    peer.send(b"".join(json.dumps(m).encode() + b"\n" for m in MESSAGES[3:5]))
+    assert [r["echo"] for r in replies(peer, 2)] == MESSAGES[3:5]
 
 
 @end_to_end
 def test_server_many_messages_in_one_send(server, connect):
-    """Fifty messages in one sendall(): fifty echoes, numbered 1 to 50."""
+    """300 messages (12 KB) in one sendall(): 300 echoes, numbered 1 to 300."""
     peer = connect(server.address)
-    peer.send(b"".join(json.dumps({"i": i, "text": "}{"}).encode() + b"\n" for i in range(50)))
-    got = replies(peer, 50)
-    assert [r["n"] for r in got] == list(range(1, 51))
-    assert [r["echo"]["i"] for r in got] == list(range(50))
+    peer.send(b"".join(json.dumps({"i": i, "text": "}{ " * 8}).encode() + b"\n" for i in range(300)))
+    got = replies(peer, 300)
+    assert [r["n"] for r in got] == list(range(1, 301))
+    assert [r["echo"]["i"] for r in got] == list(range(300))
 
 
 @end_to_end
 def test_server_refuses_an_endless_line(server, connect):
-    """6000 bytes without a newline (the limit is 4096): an error, then the connection is closed."""
+    """A good message, then 6000 bytes without a newline (the limit is 4096): an error, then the close."""
     peer = connect(server.address)
+    peer.send(b'{"text": "first"}\n')
+    assert json.loads(peer.recv_line()) == {"echo": {"text": "first"}, "n": 1}
     peer.send(b"{" + b"a" * 6000)
     assert json.loads(peer.recv_line()) == {"error": "line too long"}
     peer.expect_closed()

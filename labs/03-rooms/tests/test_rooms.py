@@ -2,6 +2,7 @@
 
 import socket
 import struct
+import time
 
 import pytest
 
@@ -113,6 +114,9 @@ def test_a_disconnect_frees_a_seat():
 
 
 # --- through the server, over real sockets -------------------------------------------
+#
+# Each command is sent in two pieces, as a slow network may deliver it, and every
+# scenario checks what each client receives: exactly its lines, nothing more.
 
 
 @pytest.fixture
@@ -122,55 +126,114 @@ def server(start):
     return program
 
 
+def command(peer, line):
+    """Send one command line in two pieces (two recv()s on the server's side)."""
+    data = line.encode() + b"\n"
+    half = max(1, len(data) // 2)
+    peer.send(data[:half])
+    time.sleep(0.01)
+    peer.send(data[half:])
+
+
 @pytest.fixture
 def user(server, connect):
     """``user("ann")``: a connection that has set its nick."""
     def make(nick):
         peer = connect(server.address)
-        peer.send(f"NICK {nick}\n")
+        peer.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        command(peer, f"NICK {nick}")
         assert peer.recv_line() == f"OK NICK {nick}"
         return peer
     return make
 
 
+def joined(peer, room, members):
+    command(peer, f"JOIN {room}")
+    assert peer.recv_line() == f"OK JOIN {room} {members}"
+
+
+def nothing_more(**peers):
+    for nick, peer in peers.items():
+        assert peer.nothing_more(), f"{nick} got a line it should not: {bytes(peer.received)!r}"
+
+
 @server_
-def test_two_clients_chat_through_the_server(user):
+def test_two_clients_chat_and_one_leaves(user):
+    """ann and bob chat; each hears the other, not themself; bob closes: ann hears PARTED, his seat is free."""
     ann, bob = user("ann"), user("bob")
-    ann.send("JOIN lobby\n")
-    assert ann.recv_line() == "OK JOIN lobby ann"
-    bob.send("JOIN lobby\n")
-    assert bob.recv_line() == "OK JOIN lobby ann bob"
+    joined(ann, "lobby", "ann")
+    joined(bob, "lobby", "ann bob")
     assert ann.recv_line() == "JOINED lobby bob"
-    ann.send("SAY lobby hi bob\n")
+    command(ann, "SAY lobby hi bob")
     assert bob.recv_line() == "MSG lobby ann hi bob"
-    assert ann.nothing_more()
+    command(bob, "SAY lobby hi ann, with } and spaces")
+    assert ann.recv_line() == "MSG lobby bob hi ann, with } and spaces"
+    nothing_more(ann=ann, bob=bob)
+    bob.close()                                          # an EOF, not a PART
+    assert ann.recv_line() == "PARTED lobby bob"
+    command(ann, "LIST")
+    assert [ann.recv_line() for _ in range(3)] == ["ROOM lobby 1 10", "ROOM tiny 0 2", "OK LIST"]
 
 
 @server_
 def test_commands_split_and_merged_over_tcp(user):
     """Two commands in one send, and one command in three sends."""
-    ann = user("ann")
+    ann, bob = user("ann"), user("bob")
     ann.send("JOIN lobby\nLI")
     assert ann.recv_line() == "OK JOIN lobby ann"
     ann.send("S")
     ann.send("T\n")
     assert [ann.recv_line() for _ in range(3)] == ["ROOM lobby 1 10", "ROOM tiny 0 2", "OK LIST"]
+    bob.send("JOIN lobby\nSAY lobby one\nSAY lob")
+    bob.send("by two\n")
+    assert [ann.recv_line() for _ in range(3)] == ["JOINED lobby bob", "MSG lobby bob one", "MSG lobby bob two"]
+    assert bob.recv_line() == "OK JOIN lobby ann bob"
+    nothing_more(ann=ann, bob=bob)
 
 
 @server_
-def test_a_vanished_client_frees_its_seat_and_the_server_goes_on(user):
-    """A client reset mid-chat: the others hear PARTED, the seat is free, the server serves on."""
-    ann, bob = user("ann"), user("bob")
-    for peer, expected in ((ann, "OK JOIN tiny ann"), (bob, "OK JOIN tiny ann bob")):
-        peer.send("JOIN tiny\n")
-        assert peer.recv_line() == expected
+def test_a_full_room_frees_seats_on_part_and_on_a_reset(user):
+    """tiny holds 2: a third is refused; a PART frees a seat, a vanished client (reset) another."""
+    ann, bob, cy, dee = user("ann"), user("bob"), user("cy"), user("dee")
+    joined(ann, "tiny", "ann")
+    joined(bob, "tiny", "ann bob")
     assert ann.recv_line() == "JOINED tiny bob"
-    cy = user("cy")
-    cy.send("JOIN tiny\n")
+    command(cy, "JOIN tiny")
     assert cy.recv_line() == "ERR FULL tiny"
+    command(ann, "PART tiny")
+    assert ann.recv_line() == "OK PART tiny"
+    assert bob.recv_line() == "PARTED tiny ann"
+    joined(cy, "tiny", "bob cy")
+    assert bob.recv_line() == "JOINED tiny cy"
+    command(dee, "JOIN tiny")
+    assert dee.recv_line() == "ERR FULL tiny"
     bob.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    bob.close()                                          # a reset, not a polite QUIT
-    assert ann.recv_line() == "PARTED tiny bob"
-    cy.send("JOIN tiny\n")
-    assert cy.recv_line() == "OK JOIN tiny ann cy"
+    bob.close()                                          # a reset, not a polite PART
+    assert cy.recv_line() == "PARTED tiny bob"
+    joined(dee, "tiny", "cy dee")
+    assert cy.recv_line() == "JOINED tiny dee"
+    command(cy, "SAY tiny welcome")
+    assert dee.recv_line() == "MSG tiny cy welcome"
+    nothing_more(ann=ann, cy=cy, dee=dee)
+    assert user("bob").nothing_more()                    # the nick is free again
+
+
+@server_
+def test_a_client_in_two_rooms_leaves_both(user):
+    """bob closes while in lobby and in a full tiny: ann hears both PARTs, and cy gets his seat in tiny."""
+    ann, bob, cy = user("ann"), user("bob"), user("cy")
+    for room in ("lobby", "tiny"):
+        joined(ann, room, "ann")
+        joined(bob, room, "ann bob")
+        assert ann.recv_line() == f"JOINED {room} bob"
+    command(cy, "JOIN tiny")
+    assert cy.recv_line() == "ERR FULL tiny"
+    command(bob, "SAY tiny bye")
+    assert ann.recv_line() == "MSG tiny bob bye"
+    nothing_more(bob=bob)
+    bob.close()
+    assert sorted([ann.recv_line(), ann.recv_line()]) == ["PARTED lobby bob", "PARTED tiny bob"]
+    joined(cy, "tiny", "ann cy")
+    assert ann.recv_line() == "JOINED tiny cy"
+    nothing_more(ann=ann, cy=cy)
     assert user("bob").nothing_more()                    # the nick is free again

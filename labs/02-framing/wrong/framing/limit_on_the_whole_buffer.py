@@ -1,0 +1,55 @@
+"""The length limit checked on every byte waiting, so many short lines in one recv() count as one long line."""
+
+import json
+
+MAX_LINE = 4096   # bytes in one line, not counting its b"\n"
+
+
+class LineTooLong(ValueError):
+    """A line grew past the limit: the peer is broken or hostile."""
+
+
+class LineBuffer:
+    """Collect bytes as they arrive; return each complete line.
+
+    Memory is bounded: an unfinished line longer than ``max_line`` bytes
+    raises :class:`LineTooLong` instead of growing without end.
+    """
+
+    def __init__(self, max_line=MAX_LINE):
+        self.max_line = max_line
+        self.pending = bytearray()   # the start of a line whose b"\n" has not come yet
+
+    def feed(self, data):
+        """Add the bytes of one ``recv()``; return the list of lines now complete.
+
+        Each line is ``bytes`` without its ``b"\\n"`` (and without a ``b"\\r"``
+        before it, so ``nc -C`` works too).  Raises :class:`LineTooLong` when
+        a line -- finished or not -- is longer than ``max_line`` bytes.
+        """
+        self.pending += data
+        if len(self.pending) > self.max_line:      # the bug: the limit on all the bytes waiting, not on one line
+            size = len(self.pending)
+            self.pending.clear()
+            raise LineTooLong(f"{size} bytes waiting (the limit is {self.max_line})")
+        *complete, rest = self.pending.split(b"\n")
+        self.pending = bytearray(rest)
+        return [bytes(line).removesuffix(b"\r") for line in complete]
+
+
+def encode(message):
+    """A message (a dict) as one line of JSON, ending with ``b"\\n"``."""
+    return json.dumps(message, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+def decode(line):
+    """The message (a dict) in one line, as :meth:`LineBuffer.feed` returned it."""
+    return json.loads(line.decode("utf-8"))
+
+
+def breaks_the_brace_reader():
+    """A message that ``broken.read_until_brace`` gets wrong -- and :class:`LineBuffer` gets right.
+
+    Read ``broken.py`` first: it is how the first selectchat read messages.
+    """
+    return {"from": "alice", "text": "a code sample: if (x) { y(); }"}
