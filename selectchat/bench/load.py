@@ -20,7 +20,7 @@ work per received chunk is a few calls into C, whatever the chunk holds:
 
 :class:`Peer` is one connection; :class:`Generator` holds the loop and the
 peers; :class:`Deliveries` collects the stamps of a group of receivers.  The
-four scenarios are in :mod:`selectchat.bench_scenarios`.
+scenarios are in :mod:`.scenarios`.
 """
 
 import errno
@@ -33,8 +33,8 @@ import sys
 import time
 from array import array
 
-from .net.loop import EventLoop
-from .irc import ProtocolError, format_line, parse
+from ..irc import ProtocolError, format_line, parse
+from ..net.loop import EventLoop
 
 RECV_SIZE = 256 * 1024     # read big chunks: fewer calls per delivered byte
 MARK = b"~~~~"             # starts every stamp: "~~~~0000123456~"

@@ -1,6 +1,6 @@
 """The four scenarios of ``selectchat bench``, each bounded in count and time.
 
-Each function drives a :class:`~selectchat.bench_load.Generator` against a
+Each function drives a :class:`~.load.Generator` against a
 running server and returns a plain dict (it becomes the ``--json`` output):
 
 * :func:`fanout` -- members in one room, senders flooding it (or pacing at
@@ -18,7 +18,7 @@ import resource
 import time
 from collections import Counter
 
-from .bench_load import Deliveries, Hooks, summarize_ms
+from .load import Deliveries, Hooks, summarize_ms
 
 JOIN_CONCURRENCY = 5   # members joining at a time: setting up a test is not a storm
 STALL = 5.0    # seconds without a delivery after which a run is called stalled

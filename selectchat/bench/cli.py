@@ -11,9 +11,9 @@ stops it at the end.  It speaks only what every IRC server understands:
 NICK/USER, wait for 001, JOIN, PRIVMSG, PING/PONG.  The server's CPU time and
 memory are read from ``/proc/PID`` when its PID is known.
 
-The generator itself is in :mod:`selectchat.bench_load`, the scenarios in
-:mod:`selectchat.bench_scenarios`; this module is the command line, the
-server under test, and the report.
+The generator itself is in :mod:`.load`, the scenarios in
+:mod:`.scenarios`; this module is the command line, the server under test,
+and the report.
 """
 
 import argparse
@@ -27,10 +27,10 @@ import select
 import subprocess
 import sys
 
-from . import __version__
-from .bench_load import Generator, Progress, process_tree
-from .bench_scenarios import SCENARIOS, BenchError
-from .launch import PACKAGE_PARENT, ServerError, start_server
+from .. import __version__
+from ..launch import PACKAGE_PARENT, ServerError, start_server
+from .load import Generator, Progress, process_tree
+from .scenarios import SCENARIOS, BenchError
 
 BARE_PATH = os.path.join(PACKAGE_PARENT, "benchmarks", "bare_fanout.py")
 DEFAULT_MAX_SENDQ = 256 * 1024   # selectchat server's default --max-sendq
