@@ -34,6 +34,7 @@ from .scenarios import SCENARIOS, BenchError
 
 BARE_PATH = os.path.join(PACKAGE_PARENT, "benchmarks", "bare_fanout.py")
 DEFAULT_MAX_SENDQ = 256 * 1024   # selectchat server's default --max-sendq
+DEFAULT_MAX_CLIENTS = 1000         # ... and --max-clients (the probe needs one more)
 
 EPILOG = """\
 scenarios (each bounded in count and time; 'selectchat bench SCENARIO --help'):
@@ -106,6 +107,11 @@ def add_arguments(parser):
         sub.add_argument("--timed", type=int, default=10, metavar="K",
                          help="members that time every delivery; the others only count (default 10)")
 
+    def processes(sub):
+        sub.add_argument("--processes", type=int, metavar="P",
+                         help="spread the clients over P processes (default: as many as this "
+                              "process's descriptor limit needs; see selectchat.bench.spread)")
+
     def timeout(sub, seconds):
         sub.add_argument("--timeout", type=float, default=seconds, metavar="S",
                          help=f"give up after this many seconds (default {seconds:g})")
@@ -129,6 +135,7 @@ def add_arguments(parser):
     sub.add_argument("--concurrency", type=int, default=10, metavar="K",
                      help="connections opened at a time (default 10: the setup is not a storm)")
     sub.add_argument("--room", help="make the idle clients join this room")
+    processes(sub)
     timeout(sub, 60.0)
 
     sub = scenario("slow-reader", "a paced fan-out without, then with, a non-reader and a slow reader")
@@ -144,6 +151,9 @@ def add_arguments(parser):
     sub = scenario("connect-storm", "clients connect, register and join at once: time to all joined")
     sub.add_argument("--clients", type=int, default=500, metavar="K", help="clients (default 500)")
     sub.add_argument("--room", default="#storm", help="the room they join (default #storm)")
+    sub.add_argument("--rooms", type=int, default=1, metavar="R",
+                     help="deal the clients into R rooms, ROOM0 .. ROOM{R-1} (default 1: all in ROOM)")
+    processes(sub)
     timeout(sub, 30.0)
 
 
@@ -151,9 +161,9 @@ def scenario_params(args):
     """The scenario function's keyword arguments, from the parsed options."""
     names = {
         "fanout": ("members", "senders", "messages", "size", "rate", "window", "timed", "timeout"),
-        "idle": ("clients", "pings", "duration", "concurrency", "room", "timeout"),
+        "idle": ("clients", "pings", "duration", "concurrency", "room", "timeout", "processes"),
         "slow-reader": ("members", "rate", "duration", "size", "slow_rate", "timed", "timeout"),
-        "connect-storm": ("clients", "room", "timeout"),
+        "connect-storm": ("clients", "room", "rooms", "timeout", "processes"),
     }[args.scenario]
     return {name: getattr(args, name) for name in names}
 
@@ -193,9 +203,27 @@ def open_target(args):
     options = list(args.server_args)
     if not any(o in ("--log", "--quiet") or o.startswith("--log=") for o in options):
         options.append("--quiet")   # a log line per message would be measured too
+    options += scale_options(args, options)
     server = start_server(*options)
     shown = [o for o in options if o != "--quiet"]
     return Target("selectchat", server.host, server.port, server.pid, shown, server.stop)
+
+
+def scale_options(args, options):
+    """Server options that let a run with many clients fit: room for the
+    clients and the probe (``--max-clients``), and past what ``select()`` can
+    watch, ``--backend epoll`` -- unless the options already choose."""
+    clients = getattr(args, "clients", 0) or 0
+    extra = []
+    if clients + 1 > DEFAULT_MAX_CLIENTS and not _has(options, "--max-clients"):
+        extra += ["--max-clients", str(clients + 16)]
+    if clients + 1 > DEFAULT_MAX_CLIENTS and not _has(options, "--backend"):
+        extra += ["--backend", "epoll"]
+    return extra
+
+
+def _has(options, name):
+    return any(o == name or o.startswith(name + "=") for o in options)
 
 
 def start_bare(options, timeout=15.0):
