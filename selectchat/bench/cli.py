@@ -30,7 +30,10 @@ import sys
 from .. import __version__
 from ..launch import PACKAGE_PARENT, ServerError, start_server
 from .load import Generator, Progress, process_tree
+from .hostile import hostile
 from .scenarios import SCENARIOS, BenchError
+
+SCENARIOS = {**SCENARIOS, "hostile": hostile}
 
 BARE_PATH = os.path.join(PACKAGE_PARENT, "benchmarks", "bare_fanout.py")
 DEFAULT_MAX_SENDQ = 256 * 1024   # selectchat server's default --max-sendq
@@ -44,6 +47,8 @@ scenarios (each bounded in count and time; 'selectchat bench SCENARIO --help'):
   slow-reader    a paced fan-out without, then with, a member that never reads and
                  one that reads slowly: others' latency, server memory, drops
   connect-storm  K clients connect, register and join at once: time to all joined
+  hostile        floods, non-readers and LIST bursts at once: bystanders' PING p99,
+                 server RSS peak, well-behaved clients dropped (must be 0)
 
 examples:
   selectchat bench fanout --members 50 --messages 20000
@@ -157,6 +162,21 @@ def add_arguments(parser):
     timeout(sub, 30.0)
 
 
+    sub = scenario("hostile", "floods, non-readers and big replies: what well-behaved clients feel")
+    for name, default, text in (("bystanders", 20, "quiet clients that PING"), ("flooders", 5, "flooding senders"),
+                                ("readers", 20, "members of the flooded room that read"),
+                                ("nonreaders", 5, "members of the flooded room that never read"),
+                                ("askers", 3, "clients that send bursts of LIST and read the replies"),
+                                ("rooms", 200, "rooms a LIST describes"),
+                                ("list-burst", 20, "LIST lines per burst (one packet, twice a second)")):
+        sub.add_argument(f"--{name}", type=int, default=default, metavar="N", help=f"{text} (default {default})")
+    sub.add_argument("--duration", type=float, default=6.0, metavar="S", help="seconds of misbehaving (default 6)")
+    sub.add_argument("--ping-every", type=float, default=0.1, metavar="S",
+                     help="each bystander PINGs this often (default 0.1)")
+    sub.add_argument("--size", type=int, default=100, metavar="B", help="bytes of text per flood message (default 100)")
+    timeout(sub, 60.0)
+
+
 def scenario_params(args):
     """The scenario function's keyword arguments, from the parsed options."""
     names = {
@@ -164,6 +184,8 @@ def scenario_params(args):
         "idle": ("clients", "pings", "duration", "concurrency", "room", "timeout", "processes"),
         "slow-reader": ("members", "rate", "duration", "size", "slow_rate", "timed", "timeout"),
         "connect-storm": ("clients", "room", "rooms", "timeout", "processes"),
+        "hostile": ("duration", "bystanders", "flooders", "readers", "nonreaders", "askers", "rooms",
+                    "list_burst", "ping_every", "size", "timeout"),
     }[args.scenario]
     return {name: getattr(args, name) for name in names}
 
@@ -429,6 +451,21 @@ def human_rows(report):
         rows.append(("server CPU (with)", _cpu(s)))
         rows.append(("generator CPU (with)", f"{s['generator_cpu_s']:.2f} s ({s['generator_cpu_pct']:.0f}%)"))
         return rows
+    elif name == "hostile":
+        p = r["params"]
+        rows = [("load", f"{p['flooders']} flooders -> {p['readers']} readers + {p['nonreaders']} non-readers; "
+                         f"{p['askers']} askers x {p['list_burst']} LIST of {p['rooms']} rooms; "
+                         f"{p['bystanders']} bystanders; {p['duration']:g} s"),
+                ("bystanders' PING p50 / p99 / max", f"{_ms(r['bystander_ping_ms'])} ms ({r['pings_lost']} lost)"),
+                ("flood deliveries to readers", f"{r['deliveries']:,} ({_n(r['deliveries_per_s'])}/s)"),
+                ("LIST bytes the askers read", f"{r['list_bytes']:,}"),
+                ("well-behaved dropped", f"{r['well_behaved_dropped']}"
+                 + (f" ({', '.join(r['well_behaved_dropped_nicks'])})" if r["well_behaved_dropped"] else "")),
+                ("non-readers dropped", f"{r['nonreaders_dropped']} of {p['nonreaders']}"),
+                ("flooders dropped", f"{r['flooders_dropped']} of {p['flooders']}"),
+                ("server RSS", f"{_mb(r['server_rss_baseline_kb'])} before, peak {_mb(r['server_rss_peak_kb'])}")]
+        if r["drop_reasons"]:
+            rows.append(("drop reasons", "; ".join(f"{n} x {k}" for k, n in r["drop_reasons"].items())))
     else:
         rows = [("joined", f"{r['joined']:,} of {r['params']['clients']:,} (refused {r['refused']}, "
                            f"failed {r['failed']}, still pending {r['pending']})"),

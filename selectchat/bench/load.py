@@ -189,6 +189,7 @@ class Peer:
         self.writing = True
         self.wants_write = False    # a flood sender sets this while it has budget
         self.feeder = None          # a flood sender: called to top up outbuf
+        self.on_line = None         # called with each unstamped line once ready (a scenario's eyes)
         self.bytes_in = 0
         self.started = time.monotonic()
         self.ready_at = None
@@ -293,6 +294,8 @@ class Peer:
         if gen.protocol == "bare":
             return gen.hooks.on_bare_line(self, raw)
         if self.state == "ready":   # most lines now are others' JOINs: skip them unparsed
+            if self.on_line is not None:
+                self.on_line(self, raw)
             words = raw.split(b" ", 2)
             command = words[1] if raw.startswith(b":") and len(words) > 1 else words[0]
             if command not in (b"PING", b"PONG", b"QUIT", b"ERROR"):
