@@ -163,7 +163,7 @@ def hostile(gen, duration=6.0, bystanders=20, flooders=5, readers=20, nonreaders
 
 def _open(gen, count, letter, room, **options):
     """``count`` clients that register (and join ``room``); all must make it."""
-    peers = gen.open(count, letter, concurrency=JOIN_CONCURRENCY * 4, timeout=30.0, room=room, **options)
+    peers = gen.open(count, letter, concurrency=JOIN_CONCURRENCY, timeout=30.0, room=room, **options)
     missing = [p for p in peers if p.state != "ready"]
     if missing:
         raise BenchError(f"{len(missing)} of {count} clients ({letter}...) could not register or join "
