@@ -7,7 +7,6 @@ process the bench starts -- the server, the workers -- is gone afterwards,
 also when a step fails and on Ctrl-C.  No speed is asserted.
 """
 
-import json
 import os
 import resource
 import signal
