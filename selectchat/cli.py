@@ -17,7 +17,7 @@ SUBCOMMANDS = {
     "server": ("selectchat.server.command", "run the chat server (one select() loop)"),
     "client": ("selectchat.client.terminal", "chat from a terminal (one select() over keyboard and socket)"),
     "trace": ("selectchat.trace.cli", "summarise, plot or export a trace of the event loop"),
-    "bench": ("selectchat.bench", "measure a server (this one or any IRC server) under load"),
+    "bench": ("selectchat.bench.cli", "measure a server (this one or any IRC server) under load"),
     "labs": ("selectchat.grading", "list, release and grade the labs (see docs/labs.md)"),
 }
 

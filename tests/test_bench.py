@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from selectchat import bench
-from selectchat.bench_load import percentile, summarize_ms
+from selectchat.bench import cli as bench
+from selectchat.bench.load import percentile, summarize_ms
 from selectchat.cli import build_parser
 from selectchat.launch import PACKAGE_PARENT, start_server
 

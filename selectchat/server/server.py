@@ -32,6 +32,8 @@ from .listener import Listener
 from .log import Log, Sink, printable
 from . import signals
 
+RESERVED_DESCRIPTORS = 64  # beside the clients: listener, console, log, trace, signals
+
 
 class Server:
     """One chat server: a listening socket, its clients, a console, a loop."""
@@ -58,7 +60,9 @@ class Server:
         """Open the log, create the rooms, listen, attach console and signals. Returns (host, port)."""
         self._open_log()
         self._create_rooms()
-        _allow_descriptors(self.config.max_clients + 64)
+        shortfall = _allow_descriptors(self.config.max_clients + RESERVED_DESCRIPTORS)
+        if shortfall:  # said once, at start: later, an accept() failing with EMFILE says less
+            print(f"selectchat server: {shortfall}", file=sys.stderr, flush=True)
         address = self.listener.listen(self.config.host, self.config.port)
         if sys.stdout is not None:  # (None: started with stdout closed)
             self.output = Sink(self.loop, sys.stdout.fileno(), "stdout")
@@ -192,15 +196,28 @@ class Server:
 
 
 def _allow_descriptors(wanted):
-    """Raise the soft limit on open files (often 1024) towards ``wanted`` if allowed."""
+    """Raise the soft limit on open files (often 1024) towards ``wanted`` if allowed.
+
+    A process may raise its soft limit up to the hard one, no further.
+    Returns a sentence saying what is missing, or "" if ``wanted`` fits.
+    """
     try:
         import resource
     except ImportError:  # Windows
-        return
+        return ""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and soft < wanted:
-        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return ""
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    try:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError):
+        target = soft
+    if target >= wanted:
+        return ""
+    return (f"only {target} open files allowed (hard limit {hard}), so at most about "
+            f"{max(0, target - RESERVED_DESCRIPTORS)} clients, not --max-clients {wanted - RESERVED_DESCRIPTORS}; "
+            f"raise the limit ('ulimit -Hn', /etc/security/limits.conf) to serve more")
 
 
 def run(config, observer=None):

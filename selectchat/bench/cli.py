@@ -11,9 +11,9 @@ stops it at the end.  It speaks only what every IRC server understands:
 NICK/USER, wait for 001, JOIN, PRIVMSG, PING/PONG.  The server's CPU time and
 memory are read from ``/proc/PID`` when its PID is known.
 
-The generator itself is in :mod:`selectchat.bench_load`, the scenarios in
-:mod:`selectchat.bench_scenarios`; this module is the command line, the
-server under test, and the report.
+The generator itself is in :mod:`.load`, the scenarios in
+:mod:`.scenarios`; this module is the command line, the server under test,
+and the report.
 """
 
 import argparse
@@ -27,13 +27,17 @@ import select
 import subprocess
 import sys
 
-from . import __version__
-from .bench_load import Generator, Progress, process_tree
-from .bench_scenarios import SCENARIOS, BenchError
-from .launch import PACKAGE_PARENT, ServerError, start_server
+from .. import __version__
+from ..launch import PACKAGE_PARENT, ServerError, start_server
+from .load import Generator, Progress, process_tree
+from .hostile import hostile
+from .scenarios import SCENARIOS, BenchError
+
+SCENARIOS = {**SCENARIOS, "hostile": hostile}
 
 BARE_PATH = os.path.join(PACKAGE_PARENT, "benchmarks", "bare_fanout.py")
 DEFAULT_MAX_SENDQ = 256 * 1024   # selectchat server's default --max-sendq
+DEFAULT_MAX_CLIENTS = 1000         # ... and --max-clients (the probe needs one more)
 
 EPILOG = """\
 scenarios (each bounded in count and time; 'selectchat bench SCENARIO --help'):
@@ -43,6 +47,8 @@ scenarios (each bounded in count and time; 'selectchat bench SCENARIO --help'):
   slow-reader    a paced fan-out without, then with, a member that never reads and
                  one that reads slowly: others' latency, server memory, drops
   connect-storm  K clients connect, register and join at once: time to all joined
+  hostile        floods, non-readers and LIST bursts at once: bystanders' PING p99,
+                 server RSS peak, well-behaved clients dropped (must be 0)
 
 examples:
   selectchat bench fanout --members 50 --messages 20000
@@ -106,6 +112,11 @@ def add_arguments(parser):
         sub.add_argument("--timed", type=int, default=10, metavar="K",
                          help="members that time every delivery; the others only count (default 10)")
 
+    def processes(sub):
+        sub.add_argument("--processes", type=int, metavar="P",
+                         help="spread the clients over P processes (default: as many as this "
+                              "process's descriptor limit needs; see selectchat.bench.spread)")
+
     def timeout(sub, seconds):
         sub.add_argument("--timeout", type=float, default=seconds, metavar="S",
                          help=f"give up after this many seconds (default {seconds:g})")
@@ -129,6 +140,7 @@ def add_arguments(parser):
     sub.add_argument("--concurrency", type=int, default=10, metavar="K",
                      help="connections opened at a time (default 10: the setup is not a storm)")
     sub.add_argument("--room", help="make the idle clients join this room")
+    processes(sub)
     timeout(sub, 60.0)
 
     sub = scenario("slow-reader", "a paced fan-out without, then with, a non-reader and a slow reader")
@@ -144,16 +156,36 @@ def add_arguments(parser):
     sub = scenario("connect-storm", "clients connect, register and join at once: time to all joined")
     sub.add_argument("--clients", type=int, default=500, metavar="K", help="clients (default 500)")
     sub.add_argument("--room", default="#storm", help="the room they join (default #storm)")
+    sub.add_argument("--rooms", type=int, default=1, metavar="R",
+                     help="deal the clients into R rooms, ROOM0 .. ROOM{R-1} (default 1: all in ROOM)")
+    processes(sub)
     timeout(sub, 30.0)
+
+
+    sub = scenario("hostile", "floods, non-readers and big replies: what well-behaved clients feel")
+    for name, default, text in (("bystanders", 20, "quiet clients that PING"), ("flooders", 5, "flooding senders"),
+                                ("readers", 20, "members of the flooded room that read"),
+                                ("nonreaders", 5, "members of the flooded room that never read"),
+                                ("askers", 3, "clients that send bursts of LIST and read the replies"),
+                                ("rooms", 200, "rooms a LIST describes"),
+                                ("list-burst", 20, "LIST lines per burst (one packet, twice a second)")):
+        sub.add_argument(f"--{name}", type=int, default=default, metavar="N", help=f"{text} (default {default})")
+    sub.add_argument("--duration", type=float, default=6.0, metavar="S", help="seconds of misbehaving (default 6)")
+    sub.add_argument("--ping-every", type=float, default=0.1, metavar="S",
+                     help="each bystander PINGs this often (default 0.1)")
+    sub.add_argument("--size", type=int, default=100, metavar="B", help="bytes of text per flood message (default 100)")
+    timeout(sub, 60.0)
 
 
 def scenario_params(args):
     """The scenario function's keyword arguments, from the parsed options."""
     names = {
         "fanout": ("members", "senders", "messages", "size", "rate", "window", "timed", "timeout"),
-        "idle": ("clients", "pings", "duration", "concurrency", "room", "timeout"),
+        "idle": ("clients", "pings", "duration", "concurrency", "room", "timeout", "processes"),
         "slow-reader": ("members", "rate", "duration", "size", "slow_rate", "timed", "timeout"),
-        "connect-storm": ("clients", "room", "timeout"),
+        "connect-storm": ("clients", "room", "rooms", "timeout", "processes"),
+        "hostile": ("duration", "bystanders", "flooders", "readers", "nonreaders", "askers", "rooms",
+                    "list_burst", "ping_every", "size", "timeout"),
     }[args.scenario]
     return {name: getattr(args, name) for name in names}
 
@@ -193,9 +225,27 @@ def open_target(args):
     options = list(args.server_args)
     if not any(o in ("--log", "--quiet") or o.startswith("--log=") for o in options):
         options.append("--quiet")   # a log line per message would be measured too
+    options += scale_options(args, options)
     server = start_server(*options)
     shown = [o for o in options if o != "--quiet"]
     return Target("selectchat", server.host, server.port, server.pid, shown, server.stop)
+
+
+def scale_options(args, options):
+    """Server options that let a run with many clients fit: room for the
+    clients and the probe (``--max-clients``), and past what ``select()`` can
+    watch, ``--backend epoll`` -- unless the options already choose."""
+    clients = getattr(args, "clients", 0) or 0
+    extra = []
+    if clients + 1 > DEFAULT_MAX_CLIENTS and not _has(options, "--max-clients"):
+        extra += ["--max-clients", str(clients + 16)]
+    if clients + 1 > DEFAULT_MAX_CLIENTS and not _has(options, "--backend"):
+        extra += ["--backend", "epoll"]
+    return extra
+
+
+def _has(options, name):
+    return any(o == name or o.startswith(name + "=") for o in options)
 
 
 def start_bare(options, timeout=15.0):
@@ -401,6 +451,21 @@ def human_rows(report):
         rows.append(("server CPU (with)", _cpu(s)))
         rows.append(("generator CPU (with)", f"{s['generator_cpu_s']:.2f} s ({s['generator_cpu_pct']:.0f}%)"))
         return rows
+    elif name == "hostile":
+        p = r["params"]
+        rows = [("load", f"{p['flooders']} flooders -> {p['readers']} readers + {p['nonreaders']} non-readers; "
+                         f"{p['askers']} askers x {p['list_burst']} LIST of {p['rooms']} rooms; "
+                         f"{p['bystanders']} bystanders; {p['duration']:g} s"),
+                ("bystanders' PING p50 / p99 / max", f"{_ms(r['bystander_ping_ms'])} ms ({r['pings_lost']} lost)"),
+                ("flood deliveries to readers", f"{r['deliveries']:,} ({_n(r['deliveries_per_s'])}/s)"),
+                ("LIST bytes the askers read", f"{r['list_bytes']:,}"),
+                ("well-behaved dropped", f"{r['well_behaved_dropped']}"
+                 + (f" ({', '.join(r['well_behaved_dropped_nicks'])})" if r["well_behaved_dropped"] else "")),
+                ("non-readers dropped", f"{r['nonreaders_dropped']} of {p['nonreaders']}"),
+                ("flooders dropped", f"{r['flooders_dropped']} of {p['flooders']}"),
+                ("server RSS", f"{_mb(r['server_rss_baseline_kb'])} before, peak {_mb(r['server_rss_peak_kb'])}")]
+        if r["drop_reasons"]:
+            rows.append(("drop reasons", "; ".join(f"{n} x {k}" for k, n in r["drop_reasons"].items())))
     else:
         rows = [("joined", f"{r['joined']:,} of {r['params']['clients']:,} (refused {r['refused']}, "
                            f"failed {r['failed']}, still pending {r['pending']})"),

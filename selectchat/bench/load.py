@@ -20,7 +20,7 @@ work per received chunk is a few calls into C, whatever the chunk holds:
 
 :class:`Peer` is one connection; :class:`Generator` holds the loop and the
 peers; :class:`Deliveries` collects the stamps of a group of receivers.  The
-four scenarios are in :mod:`selectchat.bench_scenarios`.
+scenarios are in :mod:`.scenarios`.
 """
 
 import errno
@@ -33,8 +33,8 @@ import sys
 import time
 from array import array
 
-from .net.loop import EventLoop
-from .irc import ProtocolError, format_line, parse
+from ..irc import ProtocolError, format_line, parse
+from ..net.loop import EventLoop
 
 RECV_SIZE = 256 * 1024     # read big chunks: fewer calls per delivered byte
 MARK = b"~~~~"             # starts every stamp: "~~~~0000123456~"
@@ -189,6 +189,7 @@ class Peer:
         self.writing = True
         self.wants_write = False    # a flood sender sets this while it has budget
         self.feeder = None          # a flood sender: called to top up outbuf
+        self.on_line = None         # called with each unstamped line once ready (a scenario's eyes)
         self.bytes_in = 0
         self.started = time.monotonic()
         self.ready_at = None
@@ -293,6 +294,8 @@ class Peer:
         if gen.protocol == "bare":
             return gen.hooks.on_bare_line(self, raw)
         if self.state == "ready":   # most lines now are others' JOINs: skip them unparsed
+            if self.on_line is not None:
+                self.on_line(self, raw)
             words = raw.split(b" ", 2)
             command = words[1] if raw.startswith(b":") and len(words) > 1 else words[0]
             if command not in (b"PING", b"PONG", b"QUIT", b"ERROR"):

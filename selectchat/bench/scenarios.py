@@ -1,6 +1,6 @@
 """The four scenarios of ``selectchat bench``, each bounded in count and time.
 
-Each function drives a :class:`~selectchat.bench_load.Generator` against a
+Each function drives a :class:`~.load.Generator` against a
 running server and returns a plain dict (it becomes the ``--json`` output):
 
 * :func:`fanout` -- members in one room, senders flooding it (or pacing at
@@ -18,7 +18,8 @@ import resource
 import time
 from collections import Counter
 
-from .bench_load import Deliveries, Hooks, summarize_ms
+from .load import Deliveries, Hooks, summarize_ms
+from .spread import Workers, processes_needed, room_of, shares
 
 JOIN_CONCURRENCY = 5   # members joining at a time: setting up a test is not a storm
 STALL = 5.0    # seconds without a delivery after which a run is called stalled
@@ -261,16 +262,39 @@ def fanout(gen, members=50, senders=1, messages=20000, size=100, rate=0.0, windo
     }
 
 
-def idle(gen, clients=990, pings=100, duration=5.0, concurrency=10, room=None, timeout=60.0):
-    """``clients`` registered clients stay silent for ``duration`` seconds; a probe PINGs."""
+def idle(gen, clients=990, pings=100, duration=5.0, concurrency=10, room=None, timeout=60.0, processes=None):
+    """``clients`` registered clients stay silent for ``duration`` seconds; a probe PINGs.
+
+    The clients are spread over ``processes`` (default: as many as the
+    descriptor limit needs): this one and worker processes."""
     memory_before = gen.server.memory_kb().get("rss")
+    counts = shares(clients, processes_needed(clients, processes))
+    workers = None
+    try:
+        if len(counts) > 1:
+            workers = Workers(gen.host, gen.port, counts[1:], "idle", room, concurrency, timeout)
+            workers.go()
+        return _idle(gen, clients, counts[0], workers, pings, duration, concurrency, room, timeout,
+                     memory_before)
+    finally:
+        if workers is not None:
+            workers.stop()
+
+
+def _idle(gen, clients, local, workers, pings, duration, concurrency, room, timeout, memory_before):
     def connecting():
-        ready = sum(p.state == "ready" for p in gen.peers[:clients])
-        return ready / clients, f"connecting: {ready:,}/{clients:,} ready"
+        ready = sum(p.state == "ready" for p in gen.peers[:local])
+        return ready / max(1, local), f"connecting: {ready:,}/{local:,} ready here, {clients:,} in all"
 
     gen.status = connecting
-    peers = gen.open(clients, "i", concurrency=concurrency, timeout=timeout, room=room)
+    peers = gen.open(local, "i", concurrency=concurrency, timeout=timeout, room=room)
     states = Counter(p.state for p in peers)
+    failures = Counter(p.reason or p.state for p in peers if p.state != "ready")
+    remote = workers.results(timeout) if workers else []
+    for report in remote:
+        states.update(ready=report["ready"], refused=report["refused"], failed=report["failed"],
+                      connecting=report["pending"])
+        failures.update(report["failures"])
     probe = gen.connect("p")
     if not gen.run_until(lambda: probe.state not in probe.PENDING, 10.0) or probe.state != "ready":
         raise BenchError(f"the probe client could not register: {probe.reason or probe.state}")
@@ -296,23 +320,26 @@ def idle(gen, clients=990, pings=100, duration=5.0, concurrency=10, room=None, t
     span = Span(gen)
     started = time.monotonic()
     gen.status = lambda: ((time.monotonic() - started) / duration,
-                          f"idle: {sum(p.state == 'ready' for p in peers):,} clients, {len(rtts)}/{pings} pings")
+                          f"idle: {states['ready']:,} clients, {len(rtts)}/{pings} pings")
     gen.repeat(duration / pings, ping)
     ping()
     gen.sleep(duration)
     measured = span.end()
     gen.run_until(lambda: len(rtts) >= pings, 2.0)   # the last PINGs and PONGs
     still = sum(p.state == "ready" for p in peers)
+    if workers:
+        still += sum(n or 0 for n in workers.stop())
     per_client = None
     if memory_before and memory_connected and states["ready"]:
         per_client = (memory_connected - memory_before) / states["ready"]
     return {
-        "params": {"clients": clients, "pings": pings, "duration": duration, "room": room},
+        "params": {"clients": clients, "pings": pings, "duration": duration, "room": room,
+                   "processes": 1 + len(remote)},
         "complete": states["ready"] == clients and still == clients and len(rtts) == pings,
         "connected": states["ready"],
         "refused": states["refused"],
         "failed": states["failed"] + states["connecting"] + states["registering"] + states["joining"],
-        "failures": dict(Counter(p.reason or p.state for p in peers if p.state != "ready").most_common(5)),
+        "failures": dict(failures.most_common(5)),
         "still_connected": still,
         "ping_ms": summarize_ms(rtts),
         "pings_lost": pings - len(rtts),
@@ -427,34 +454,60 @@ def slow_reader(gen, members=50, rate=6000.0, duration=6.0, size=100, slow_rate=
     }
 
 
-def connect_storm(gen, clients=500, room="#storm", timeout=30.0):
-    """``clients`` connect, register and join ``room`` all at once."""
-    span = Span(gen)
-    started = time.monotonic()
+def connect_storm(gen, clients=500, room="#storm", timeout=30.0, processes=None, rooms=1):
+    """``clients`` connect, register and join ``room`` all at once (over ``processes``).
+
+    With ``rooms`` > 1 they are dealt round-robin into that many rooms: a
+    JOIN is announced to every member, so 10,000 joins of *one* room cost
+    the server 50 million JOIN lines, whatever the server."""
+    counts = shares(clients, processes_needed(clients, processes))
     irc = gen.protocol == "irc"
-    peers = [gen.connect("c", room=room if irc else None) for _ in range(clients)]
-    gen.status = lambda: (sum(p.state not in p.PENDING for p in peers) / clients,
-                          f"{sum(p.state == 'ready' for p in peers):,}/{clients:,} joined")
-    finished = gen.run_until(lambda: gen.pending == 0, timeout)
-    measured = span.end()
+    workers = None
+    try:
+        if len(counts) > 1:
+            workers = Workers(gen.host, gen.port, counts[1:], "storm", room if irc else None, timeout=timeout,
+                              rooms=rooms, first=counts[0])
+        span = Span(gen)
+        started = time.monotonic()   # CLOCK_MONOTONIC: the same clock in every process
+        if workers:
+            workers.go()
+        peers = [gen.connect("c", room=room_of(room, rooms, i) if irc else None) for i in range(counts[0])]
+        gen.status = lambda: (sum(p.state not in p.PENDING for p in peers) / max(1, counts[0]),
+                              f"{sum(p.state == 'ready' for p in peers):,}/{counts[0]:,} joined here")
+        finished = gen.run_until(lambda: gen.pending == 0, timeout)
+        remote = workers.results(timeout) if workers else []
+        measured = span.end()
+    finally:
+        if workers is not None:
+            workers.stop()
     ready = [p for p in peers if p.state == "ready"]
     refused = Counter(p.reason.split(":")[0] for p in peers if p.state == "refused")
     failed = Counter(p.reason for p in peers if p.state == "failed")
     pending = sum(p.state in p.PENDING for p in peers)
-    last = max((p.ready_at for p in ready), default=None)
+    failed_count = sum(failed.values())
+    ready_at = [p.ready_at for p in ready]
+    join_us = [int((p.ready_at - p.started) * 1e6) for p in ready]
+    for report in remote:
+        refused.update(report["refusals"])
+        failed.update(report["failures"])
+        pending += report["pending"]
+        failed_count += report["failed"]
+        ready_at += report["ready_at"]
+        join_us += report["join_us"]
+    last = max(ready_at, default=None)
     to_all = last - started if last else None
     return {
-        "params": {"clients": clients, "room": room},
-        "complete": finished,
-        "joined": len(ready),
+        "params": {"clients": clients, "room": room, "rooms": rooms, "processes": len(counts)},
+        "complete": finished and pending == 0,   # every client accounted for (joined, refused or failed)
+        "joined": len(ready_at),
         "refused": sum(refused.values()),
         "refusals": dict(refused),
-        "failed": sum(failed.values()),
+        "failed": failed_count,
         "failures": dict(failed.most_common(5)),
         "pending": pending,
         "time_to_all_joined_s": to_all,
-        "joins_per_s": len(ready) / to_all if to_all else None,
-        "join_ms": summarize_ms([int((p.ready_at - p.started) * 1e6) for p in ready]),
+        "joins_per_s": len(ready_at) / to_all if to_all else None,
+        "join_ms": summarize_ms(join_us),
         **measured,
     }
 
