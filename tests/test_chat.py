@@ -40,6 +40,8 @@ class Harness:
                     assert data.endswith(b"\r\n") and len(data) <= irc.MAX_LINE, data
                     assert not any(c in data[:-2] for c in b"\r\n\0"), data
                     for conn in effect.to:
+                        if conn == effect.exclude:
+                            continue
                         assert conn not in self.closed, f"{conn} was sent {data!r} after its Close"
                         self.inbox[conn].append(parse(data[:-2].decode("utf-8")))
             elif isinstance(effect, Close):

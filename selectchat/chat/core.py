@@ -135,10 +135,9 @@ class Chat:
             self._effects.append(Send(tuple(u.conn for u in users), data))
 
     def send_to_room(self, room, data, exclude=None):
-        # The hottest line of a busy server: one pass over the members.
-        to = tuple([member.conn for member in room.members if member is not exclude])
-        if to:
-            self._effects.append(Send(to, data))
+        # The hottest line of a busy server: the room keeps its tuple of connections.
+        if room.members:
+            self._effects.append(Send(room.conns, data, exclude.conn if exclude is not None else None))
 
     def send_later(self, user, lines):
         """A long reply, produced as the client takes it (see :class:`SendLater`)."""

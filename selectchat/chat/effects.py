@@ -9,13 +9,16 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Send:
-    """Append ``data`` (one formatted line) to the output of every connection in ``to``.
+    """Append ``data`` (one formatted line) to the output of every connection in ``to`` but ``exclude``.
 
-    A fan-out to a room is *one* ``Send``: the line is formatted once.
+    A fan-out to a room is *one* ``Send``: the line is formatted once, ``to`` is
+    the room's own tuple of connections, and ``exclude`` the sender, who does
+    not get its own message back.
     """
 
     to: tuple
     data: bytes
+    exclude: object = None
 
 
 @dataclass(frozen=True, slots=True)

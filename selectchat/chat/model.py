@@ -106,6 +106,7 @@ class Room:
         self.topic_set_by = ""
         self.topic_set_at = 0
         self.members = {}             # User -> status letters ("o", "v", "ov" or ""), in join order
+        self._conns = None            # the members' connections, kept until someone joins or leaves
 
     @property
     def is_full(self):
@@ -115,6 +116,21 @@ class Room:
     def mode_string(self):
         """``+ntkl`` style flags, without parameters."""
         return "+" + "".join(sorted(self.flags)) + ("k" if self.key else "") + ("l" if self.limit else "")
+
+    def add_member(self, user, status=""):
+        self.members[user] = status
+        self._conns = None
+
+    def remove_member(self, user):
+        del self.members[user]
+        self._conns = None
+
+    @property
+    def conns(self):
+        """Every member's connection, as one tuple: a fan-out need not build it per message."""
+        if self._conns is None:
+            self._conns = tuple(member.conn for member in self.members)
+        return self._conns
 
     def is_operator(self, user):
         return "o" in self.members.get(user, "")

@@ -44,7 +44,7 @@ def join(chat, user, name, key):
     elif not may_join(chat, user, room, key):
         return
     # Whoever makes a room is its operator (unless the server operator made it).
-    room.members[user] = "o" if not room.members and not room.persistent else ""
+    room.add_member(user, "o" if not room.members and not room.persistent else "")
     user.rooms[irc_lower(room.name)] = room
     user.invited_to.discard(irc_lower(room.name))  # an invitation lets one in once
     chat.send_to_room(room, format_line(user.mask, "JOIN", room.name))
@@ -124,7 +124,7 @@ def part(chat, user, room, reason):
 
 def leave(chat, user, room):
     """Take ``user`` out of ``room``; a room a client made goes when it empties."""
-    del room.members[user]
+    room.remove_member(user)
     del user.rooms[irc_lower(room.name)]
     if not room.members and not room.persistent:
         del chat.rooms[irc_lower(room.name)]

@@ -131,30 +131,32 @@ class Server:
         rather than once per line.  ``origin`` is the client whose lines
         caused these effects: a reader whose queue they fill holds it back.
         """
-        to, parts = None, []
+        to, exclude, parts = None, None, []
         for effect in effects:
             kind = type(effect)
             if kind is Send:
-                if effect.to != to:  # another audience: deliver what we hold first
-                    self._deliver(to, parts, origin)
-                    to, parts = effect.to, []
+                if (effect.to is not to and effect.to != to) or effect.exclude is not exclude:
+                    self._deliver(to, exclude, parts, origin)  # another audience: deliver what we hold
+                    to, exclude, parts = effect.to, effect.exclude, []
                 parts.append(effect.data)
             elif kind is SendLater or kind is Close:
-                self._deliver(to, parts, origin)  # what came before goes first
-                to, parts = None, []
+                self._deliver(to, exclude, parts, origin)  # what came before goes first
+                to, exclude, parts = None, None, []
                 if kind is SendLater:
                     effect.conn.send_later(effect.lines)
                 else:
                     effect.conn.close(effect.reason)
             else:  # an event: it changes no output
                 self.note_event(effect)
-        self._deliver(to, parts, origin)
+        self._deliver(to, exclude, parts, origin)
 
-    def _deliver(self, to, parts, origin):
+    def _deliver(self, to, exclude, parts, origin):
         if not parts:
             return
         data = b"".join(parts)
         for conn in to:
+            if conn is exclude:
+                continue
             if conn.stream.write(data) > conn.high_water and origin is not None and conn is not origin:
                 origin.wait_for(conn)
 
