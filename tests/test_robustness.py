@@ -101,7 +101,7 @@ def test_an_exception_in_a_rule_drops_that_client_alone(monkeypatch):
             assert "Internal server error" in error.params[-1]
             alice.say("#r", "still here?")
             assert bob.expect("PRIVMSG").params == ("#r", "still here?")
-        assert any("RuntimeError: a bug in a rule" in line for line in server.log.entries)
+        assert any("RuntimeError: a bug in a rule" in line for line in server.log.lines())
     finally:
         server.loop.call_soon(lambda: server.shutdown("test over"))
         thread.join(10)

@@ -48,9 +48,9 @@ def command(usage, help, aliases=()):
 class Console:
     """Interpret operator commands against a chat core and a log."""
 
-    def __init__(self, chat, log=()):
+    def __init__(self, chat, log=None):
         self.chat = chat
-        self.log = log  # a sequence of already formatted log lines
+        self.log = log  # the server's Log (its lines() are what the console shows)
 
     def execute(self, line):
         try:
@@ -186,7 +186,7 @@ def say(console, first_word, *words):
 
 @command("log [N]", "show the last N log entries (default 20)")
 def log(console, count="20"):
-    entries = list(console.log)[-number(count):] if number(count) else []
+    entries = console.log.lines()[-number(count):] if console.log and number(count) else []
     return ConsoleResult(entries or ["(the log is empty)"])
 
 

@@ -113,22 +113,41 @@ def _nonblocking_copy(fd):
 
 
 class Log:
-    """The server's log: the last entries in memory (for the console), and a sink."""
+    """The server's log: the last entries in memory (for the console), and a sink.
+
+    A busy server logs every relayed message, so an entry kept in memory is
+    formatted only when someone reads it (the console's ``log``): ``event``
+    keeps the chat event itself, whose sentence is made on demand.
+    """
 
     def __init__(self, size, sink=None):
-        self.entries = deque(maxlen=size)
+        self._entries = deque(maxlen=size)   # (second, kind, text or event)
         self.sink = sink
         self._clock_second, self._clock_text = None, ""
 
     def write(self, kind, text):
-        line = f"{self._clock()} {kind:<12} {printable(text)}"
-        self.entries.append(line)
-        if self.sink is not None:
-            self.sink.write_line(line)
+        self._add(kind, text)
 
-    def _clock(self):
-        """``HH:MM:SS`` now, formatted once per second (the log is on the hot path)."""
+    def event(self, event):
+        """A chat event: its sentence is made only if a sink or a reader needs it."""
+        self._add(event.kind, event)
+
+    def _add(self, kind, what):
         second = int(time.time())
+        self._entries.append((second, kind, what))
+        if self.sink is not None:
+            self.sink.write_line(self._format(second, kind, what))
+
+    def lines(self):
+        """Every entry kept, formatted: ``HH:MM:SS kind text``."""
+        return [self._format(*entry) for entry in self._entries]
+
+    def _format(self, second, kind, what):
+        text = what if isinstance(what, str) else what.text
+        return f"{self._clock(second)} {kind:<12} {printable(text)}"
+
+    def _clock(self, second):
+        """``HH:MM:SS`` of ``second``, formatted once per second (the log is on the hot path)."""
         if second != self._clock_second:
             self._clock_second, self._clock_text = second, time.strftime("%H:%M:%S", time.localtime(second))
         return self._clock_text

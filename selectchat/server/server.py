@@ -47,7 +47,7 @@ class Server:
         self.chat = Chat(config.settings, now=self.loop.now, unix_now=time.time())
         self.connections = set()
         self.log = Log(config.log_size)
-        self.console = Console(self.chat, self.log.entries)
+        self.console = Console(self.chat, self.log)
         self.output = None   # the console's replies (stdout), a Sink
         self.listener = Listener(self)
         self.live = None     # the live web view (--live), a LiveView
@@ -84,7 +84,7 @@ class Server:
                 os.close(fd)
 
     def _sink_broken(self, sentence):
-        self.log.entries.append(f"log: {sentence}")
+        self.log.write("log", sentence)  # (the broken sink writes nothing more)
         if self.output is not None and not self.output.broken:
             self.print(f"log: {sentence}")
 
@@ -161,7 +161,7 @@ class Server:
                 origin.wait_for(conn)
 
     def note_event(self, event):
-        self.log.write(event.kind, event.text)
+        self.log.event(event)
         if self.observer:  # (the Recorder gathers a burst of messages into one event)
             self.observer.record("app", event=event.kind, text=event.text, **event.fields())
         if type(event) in (Registered, NickChanged):  # name the descriptor after its user
