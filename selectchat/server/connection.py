@@ -31,7 +31,7 @@ from ..irc import closing_link
 from ..net.stream import State, Stream
 
 BATCH = 32    # lines served before the server looks at queues again
-PROBE = 0.02     # seconds a reader newly behind is given to show its pace
+PROBE = 0.01     # seconds a reader newly behind is given to show its pace
 CATCH_UP = 0.1   # a reader that needs longer than this, at its pace, to catch up is not waited for
 
 
