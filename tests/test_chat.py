@@ -1021,3 +1021,17 @@ def test_shutdown_says_error_to_everyone_and_closes_all(h):
         assert h.commands(conn) == ["ERROR"]  # no QUIT lines about the others
     assert sorted(h.closed) == ["alice", "bob", "unregistered"]
     assert h.chat.users == {} and h.chat.nicks == {} and h.chat.rooms == {}
+
+
+def test_a_tick_looks_at_a_bounded_slice_of_users_and_a_round_reaches_everyone():
+    from selectchat.chat.core import TICK_SLICE
+    h = Harness(ping_interval=10)
+    users = [f"u{i}" for i in range(TICK_SLICE * 2 + 500)]
+    for conn in users:
+        h.register(conn)
+        h.take(conn)
+    pinged_per_tick = []
+    for second in (11, 12, 13):
+        h.tick(second)
+        pinged_per_tick.append(sum(1 for conn in users if "PING" in h.commands(conn)))
+    assert pinged_per_tick == [TICK_SLICE, TICK_SLICE, 500]

@@ -23,6 +23,8 @@ time that goes with it, so that the replies that show the time of day (a
 room's creation time, ``TIME``, a ban's date) need no clock read here.
 """
 
+from collections import deque
+
 from .. import irc
 from ..irc import format_line, irc_lower
 from ..net.framing import TOO_LONG
@@ -35,6 +37,10 @@ from .model import Settings, User
 COMMANDS = {**registration.COMMANDS, **rooms.COMMANDS, **modes.COMMANDS, **invites.COMMANDS,
             **messaging.COMMANDS, **queries.COMMANDS, **who.COMMANDS, **history.COMMANDS, **opers.COMMANDS,
             **manual.COMMANDS}
+
+# Users a tick looks at: ten thousand idle clients are checked over ten ticks,
+# so no pass of the loop spends milliseconds walking them all.
+TICK_SLICE = 1000
 
 # What an unregistered client may send (RFC 2812 section 3.1).
 BEFORE_REGISTRATION = {"PASS", "NICK", "USER", "CAP", "PING", "PONG", "QUIT"}
@@ -53,6 +59,7 @@ class Chat:
         self.now = now         # the caller's clock, as of the latest input
         self._unix_offset = unix_now - now   # add it to ``now``: Unix time
         self._effects = []
+        self._to_check = deque()   # the users the next ticks will look at
 
     def unix_time(self):
         """The time of day (Unix seconds) as of the latest input, from the caller's clocks."""
@@ -97,10 +104,19 @@ class Chat:
         return self.take_effects()
 
     def tick(self, now):
-        """Called periodically: PING idle clients, drop those that never answer."""
+        """Called periodically: PING idle clients, drop those that never answer.
+
+        Each call looks at ``TICK_SLICE`` users, the next ones of a round that
+        starts again once every user has been looked at.
+        """
         self.now = now
         s = self.settings
-        for user in list(self.users.values()):
+        if not self._to_check:
+            self._to_check.extend(self.users.values())
+        for _ in range(min(TICK_SLICE, len(self._to_check))):
+            user = self._to_check.popleft()
+            if user.conn not in self.users:
+                continue  # gone since the round began
             if not user.registered:
                 if now - user.connected_at > s.register_timeout:
                     self.drop(user, "Registration timeout")
