@@ -17,7 +17,8 @@ over lines is that serving a client is **bounded both ways**:
   queue in milliseconds, so it is never dropped because others flood.  But
   a room must not crawl at the pace of its slowest member: a reader is waited
   for only while its own pace would clear its excess within ``CATCH_UP``
-  seconds.  A slow reader is not waited for; its queue grows to
+  seconds (after ``PROBE`` seconds to show it: on a busy machine a reader
+  that reads as fast as it can may still be descheduled for a moment).  A slow reader is not waited for; its queue grows to
   ``--max-sendq`` and it alone is dropped -- the slow-reader rule.
 
 Everything here runs inside the loop's handlers, so nothing blocks.
@@ -31,8 +32,8 @@ from ..irc import closing_link
 from ..net.stream import State, Stream
 
 BATCH = 32    # lines served before the server looks at queues again
-PROBE = 0.01     # seconds a reader newly behind is given to show its pace
-CATCH_UP = 0.1   # a reader that needs longer than this, at its pace, to catch up is not waited for
+PROBE = 0.05     # seconds a reader newly behind is given to show its pace
+CATCH_UP = 0.25  # a reader that needs longer than this, at its pace, to catch up is not waited for
 
 
 class Connection:
