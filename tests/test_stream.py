@@ -94,8 +94,8 @@ def test_eof_stops_reading_and_still_sends_what_was_queued(pair):
 
 def test_abort_discards_and_sends_the_farewell_after_the_current_line(pair):
     loop, stream, protocol, theirs = pair
-    stream.outbuf += b"half a li"    # as if a send stopped mid-line
-    stream.outbuf += b"ne\r\nnever sent\r\n"
+    stream.write(b"half a li")    # queued, not yet sent: as if a send stopped mid-line
+    stream.write(b"ne\r\nnever sent\r\n")
     stream.abort("dropped", farewell=b"ERROR :bye\r\n")
     theirs.settimeout(2)
     assert theirs.recv(100) == b"half a line\r\nERROR :bye\r\n"

@@ -6,9 +6,12 @@ a select() program must do for each connection, and nothing else:
 
 * **read** when the socket is readable: one ``recv()``, framed into lines,
   handed to the *protocol* object (the code that knows what lines mean);
-* **write** through an output buffer: :meth:`write` never blocks, it appends;
-  the socket is watched for writing only while the buffer holds something
-  (a socket is almost always writable: watching it for nothing spins);
+* **write** through an output queue: :meth:`write` never blocks, it queues;
+  the socket is watched for writing only while the queue holds something
+  (a socket is almost always writable: watching it for nothing spins).
+  The queue is a list of chunks, not one growing buffer: a message to a
+  room of 50 queues the *same* bytes object 50 times, copying nothing, and
+  one ``sendmsg()`` (``writev``) hands the kernel every queued chunk at once;
 * **close** in one of two ways, as asyncio's transports do:
   :meth:`close` *drains* (what is queued is still sent), :meth:`abort`
   *discards* (for a peer that does not read).
@@ -36,12 +39,15 @@ The protocol object offers ``lines_received(lines)``, ``eof_received()``
 import enum
 import os
 import socket
+from collections import deque
+from itertools import islice
 
 from .framing import MAX_LINE, LineBuffer
 
 RECV_SIZE = 16384     # bytes read per readiness: a flooding peer gets a bounded turn
 CLOSE_TIMEOUT = 5.0   # a closing peer has this long to take its last bytes
 LINGER = 1.0          # after our last byte, wait this long for the peer's EOF
+SEND_CHUNKS = 512     # chunks offered to one sendmsg() (Linux and macOS allow 1,024)
 
 
 class State(enum.Enum):
@@ -69,7 +75,8 @@ class Stream:
         self.fd = sock.fileno()
         self.protocol = protocol
         self.lines = LineBuffer(max_line)
-        self.outbuf = bytearray()
+        self.output = deque()         # chunks (bytes) queued, oldest first; the first may be a rest
+        self.buffer_size = 0          # bytes queued but not yet taken by the kernel
         self.max_output = max_output  # None: no cap (the peer is trusted, e.g. our own server)
         self.low_water = low_water    # output_drained() when the buffer is at or below this
         self.notify_drained = False   # one-shot: the protocol asked for output_drained()
@@ -83,12 +90,7 @@ class Stream:
         loop.register(sock, self, read=True, label=label)
 
     def __repr__(self):
-        return f"<Stream fd={self.fd} {self.state.value} {len(self.outbuf)} bytes queued>"
-
-    @property
-    def buffer_size(self):
-        """Bytes queued but not yet taken by the kernel."""
-        return len(self.outbuf)
+        return f"<Stream fd={self.fd} {self.state.value} {self.buffer_size} bytes queued>"
 
     # --- reading ---------------------------------------------------------------
 
@@ -118,7 +120,7 @@ class Stream:
         self._watch(read=False)
         if self.state is State.OPEN and not self.protocol.eof_received():
             self.close("connection closed by peer")  # what is queued is still sent
-        elif self.state is State.CLOSING and not self.outbuf:
+        elif self.state is State.CLOSING and not self.output:
             self._finish(self.close_reason)
 
     def pause_reading(self):
@@ -132,38 +134,51 @@ class Stream:
     # --- writing ---------------------------------------------------------------
 
     def write(self, data):
-        """Queue ``data``; it goes out when the socket is writable. Returns the queue's size."""
-        if self.state is not State.OPEN:
-            return 0
-        outbuf = self.outbuf
-        if not outbuf:
+        """Queue ``data`` (bytes); it goes out when the socket is writable. Returns the queue's size."""
+        if self.state is not State.OPEN or not data:
+            return self.buffer_size
+        if not self.output:
             self.loop.modify(self.sock, read=self.reading, write=True)
-        outbuf += data
-        if self.max_output is not None and len(outbuf) > self.max_output:
+        self.output.append(data)  # not copied: bytes never change
+        self.buffer_size += len(data)
+        if self.max_output is not None and self.buffer_size > self.max_output:
             self.protocol.output_overflow()
-        return len(outbuf)
+        return self.buffer_size
 
     def handle_write(self):
+        chunks = list(islice(self.output, SEND_CHUNKS))
+        observer = self.loop.observer
         try:
-            sent = self.sock.send(self.outbuf)
+            sent = _send_chunks(self.sock, chunks)
         except BlockingIOError:  # the kernel's buffer filled since select() said writable
-            if self.loop.observer:
-                self.loop.observer.record("eagain", fd=self.fd, call="send", asked=len(self.outbuf))
+            if observer:
+                observer.record("eagain", fd=self.fd, call="send", asked=sum(map(len, chunks)))
             return
         except OSError as error:  # EPIPE, ECONNRESET: the peer is gone
             return self.abort(f"write error: {_describe(error)}")
-        observer = self.loop.observer
         if observer:
-            observer.record("send", fd=self.fd, asked=len(self.outbuf), sent=sent)
-        del self.outbuf[:sent]
+            observer.record("send", fd=self.fd, asked=sum(map(len, chunks)), sent=sent)
+        self._forget(sent)
         self.bytes_sent += sent
-        if self.notify_drained and len(self.outbuf) <= self.low_water and self.state is State.OPEN:
+        if self.notify_drained and self.buffer_size <= self.low_water and self.state is State.OPEN:
             self.notify_drained = False
             self.protocol.output_drained()  # it may queue more
-        if not self.outbuf:
+        if not self.output:
             self._watch(write=False)
             if self.state is State.CLOSING:
                 self._half_close()
+
+    def _forget(self, sent):
+        """Remove the ``sent`` bytes the kernel took from the front of the queue."""
+        self.buffer_size -= sent
+        output = self.output
+        while sent:
+            size = len(output[0])
+            if size > sent:  # a partial send: the rest of this chunk goes first next time
+                output[0] = output[0][sent:]
+                return
+            output.popleft()
+            sent -= size
 
     # --- closing ---------------------------------------------------------------
 
@@ -174,7 +189,7 @@ class Stream:
         self._move(State.CLOSING)
         self.close_reason = reason
         self._later(CLOSE_TIMEOUT, lambda: self.abort(reason + "; output not taken"))
-        if not self.outbuf:
+        if not self.output:
             self._half_close()
 
     def _half_close(self):
@@ -198,8 +213,7 @@ class Stream:
         if self.state is State.CLOSED:
             return
         if farewell:
-            rest_of_line = bytes(self.outbuf[: self.outbuf.find(b"\n") + 1])
-            last = rest_of_line + farewell
+            last = self._rest_of_line() + farewell
             try:
                 sent = self.sock.send(last)
             except OSError:
@@ -212,7 +226,8 @@ class Stream:
         if self.state is State.CLOSED:
             return
         self._move(State.CLOSED)
-        self.outbuf.clear()
+        self.output.clear()
+        self.buffer_size = 0
         for timer in self._timers:
             timer.cancel()
         if self.loop.observer:
@@ -241,10 +256,28 @@ class Stream:
         if read is not None:
             self.reading = read
         self.loop.modify(self.sock, read=self.reading,
-                         write=bool(self.outbuf) if write is None else write)
+                         write=bool(self.output) if write is None else write)
 
     def _later(self, delay, callback):
         self._timers.append(self.loop.call_later(delay, callback))
+
+    def _rest_of_line(self):
+        """The queued bytes up to the first line end: what finishes a line a send cut short."""
+        rest = b""
+        for chunk in self.output:
+            end = chunk.find(b"\n")
+            if end >= 0:
+                return rest + chunk[: end + 1]
+            rest += chunk
+        return b""  # no line end queued: nothing to finish
+
+
+if hasattr(socket.socket, "sendmsg"):
+    def _send_chunks(sock, chunks):
+        return sock.sendmsg(chunks)  # writev(): the kernel gathers the chunks; nothing is joined here
+else:  # Windows has no sendmsg()
+    def _send_chunks(sock, chunks):
+        return sock.send(b"".join(chunks))
 
 
 def _describe(error):
