@@ -13,17 +13,21 @@ inside ``#ab\u00a0cd`` is part of the name, not a separator.
 This module knows the shape of lines; it knows nothing of sockets or rooms.
 """
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..net.framing import MAX_LINE  # 512 bytes on the wire, "\r\n" included
+
 
 class ProtocolError(ValueError):
     """A line that is not an IRC message at all (e.g. empty, or only a prefix)."""
 
 
-@dataclass(frozen=True)
-class Message:
-    """One IRC message. ``command`` is upper case; ``params`` holds every parameter."""
+class Message(NamedTuple):
+    """One IRC message. ``command`` is upper case; ``params`` holds every parameter.
+
+    A named tuple: immutable like a frozen dataclass, and made in half the
+    time (one is made for every line a server receives).
+    """
 
     command: str
     params: tuple = ()
