@@ -267,3 +267,13 @@ def test_quiet_wins_over_the_launchers_log_option():
         with Client(*server.address, "quiet"):
             pass
         assert server.wait_for_log("registered", timeout=0.5) is None
+
+
+def test_the_fanout_profile_runs_and_names_the_chat_core():
+    """benchmarks/profile_fanout.py (cProfile) profiles a server under a tiny flood, then stops it."""
+    script = os.path.join(PACKAGE_PARENT, "benchmarks", "profile_fanout.py")
+    result = subprocess.run([sys.executable, script, "--members", "3", "--messages", "50", "--top", "60"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "deliveries               100 of 100 (lost 0)" in result.stdout
+    assert "(do_privmsg)" in result.stdout and "(write)" in result.stdout   # the core and the stream were profiled

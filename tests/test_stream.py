@@ -131,3 +131,51 @@ def test_an_illegal_move_is_refused(pair):
     stream.abort("gone")
     with pytest.raises(RuntimeError):
         stream._move(State.OPEN)
+
+
+def tcp_pair():
+    """A connected TCP pair on 127.0.0.1 with small buffers: sends stop part-way through chunks."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        theirs = socket.create_connection(listener.getsockname())
+        ours, _ = listener.accept()
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    return ours, theirs
+
+
+def test_many_chunks_cut_by_partial_sends_arrive_whole_and_in_order():
+    """More chunks than one sendmsg() takes, of every size, through a small TCP buffer."""
+    loop = EventLoop()
+    ours, theirs = tcp_pair()
+    protocol = Recorder()
+    stream = Stream(loop, ours, protocol, max_output=10 << 20)
+    shared = b"the same bytes object, queued many times\r\n"
+    chunks = [shared if i % 3 == 0 else (b"%d:" % i) * (i % 97 + 1) + b"\r\n" for i in range(2000)]
+    for chunk in chunks:
+        stream.write(chunk)
+    expected = b"".join(chunks)
+    assert stream.buffer_size == len(expected) and len(stream.output) == 2000
+    received = bytearray()
+    theirs.setblocking(False)
+    try:
+        for _ in range(5000):
+            loop.run_once(timeout=0.05)
+            try:
+                received += theirs.recv(3000)   # a slow reader: partial sends on our side
+            except BlockingIOError:
+                pass
+            if len(received) == len(expected):
+                break
+        assert bytes(received) == expected
+        assert stream.buffer_size == 0 and not stream.output and stream.bytes_sent == len(expected)
+        assert stream.state is State.OPEN and protocol.lost == []
+    finally:
+        loop.close()
+        theirs.close()
+        ours.close()
+
+
+def test_an_empty_write_queues_nothing_and_does_not_watch_for_writing(pair):
+    loop, stream, protocol, theirs = pair
+    assert stream.write(b"") == 0
+    assert not stream.output and stream.fd not in loop.writers
