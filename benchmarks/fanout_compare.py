@@ -21,35 +21,9 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_all import DEFAULT_MINIIRCD, ROOT, Reference, bench_env, die_with_parent, start_miniircd  # noqa: E402
+from run_all import DEFAULT_MINIIRCD, ROOT, CheckoutServer, Reference, bench_env, start_miniircd  # noqa: E402
 
 LOAD = ["fanout", "--members", "50", "--messages", "20000", "--size", "100"]
-
-
-class OldSelectchat:
-    """``selectchat server`` from another checkout, on port 0; stopped by closing its stdin."""
-
-    def __init__(self, path):
-        env = dict(os.environ, PYTHONPATH=path)
-        self.process = subprocess.Popen([sys.executable, "-m", "selectchat", "server", "--port", "0",
-                                         "--quiet", "--exit-on-eof"], cwd=path, env=env,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
-        self.pid = self.process.pid
-        line = self.process.stdout.readline().decode()
-        if "listening on" not in line:
-            self.stop()
-            raise RuntimeError(f"{path}: the server did not start ({line!r})")
-        self.port = int(line.rsplit(":", 1)[1])
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.stdin.close()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 def run(name, options):
@@ -57,10 +31,10 @@ def run(name, options):
     server = None
     try:
         if name == "old":
-            server = OldSelectchat(options.old)
+            server = CheckoutServer(options.old)
         elif name == "miniircd":
             server = start_miniircd(options)
-        if isinstance(server, (OldSelectchat, Reference)):
+        if isinstance(server, (CheckoutServer, Reference)):
             bench += ["--target", f"127.0.0.1:{server.port}", "--target-pid", str(server.pid)]
         if name == "bare":
             bench += ["--server", "bare"]
@@ -110,7 +84,7 @@ def main(argv=None):
         for key in ("deliveries_per_s", "server_deliveries_per_cpu_s"):
             value = med(name, key)
             ratio = value / bare[key] if value and bare.get(key) else None
-            row += f"{value or 0:>14,.0f}{ratio or 0:>8.2f}"
+            row += f"{value or 0:>14,.0f}" + (f"{ratio:>8.2f}" if ratio else f"{'–':>8}")
         print(row + f"  {sum(1 for r in found[name] if r.get('complete'))}/{len(found[name])} complete")
     return 0
 

@@ -34,37 +34,13 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_all import ROOT, bench_env, die_with_parent  # noqa: E402
+from run_all import ROOT, CheckoutServer, bench_env, die_with_parent  # noqa: E402
 
 
-def start_server(options, profile_to=None):
-    command = [sys.executable, "-m", "selectchat", "server", "--port", "0", "--quiet", "--exit-on-eof",
-               "--backend", options.backend]
-    if profile_to:
-        command[1:1] = ["-m", "cProfile", "-o", profile_to]
-    env = dict(bench_env(), PYTHONPATH=options.server)
-    server = subprocess.Popen(command, cwd=options.server, env=env, stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
-    line = server.stdout.readline().decode()
-    if "listening on" not in line:
-        stop(server)
-        raise SystemExit(f"profile_fanout: the server did not start ({line!r})")
-    return server, line.rsplit(":", 1)[1].strip()
-
-
-def stop(server):
-    server.stdin.close()   # --exit-on-eof: a clean shutdown (cProfile writes its file then)
-    try:
-        server.wait(30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-
-
-def flood(server, port, options):
+def flood(server, options):
     for _ in range(options.floods):
         bench = subprocess.run([sys.executable, "-m", "selectchat", "bench", "--no-progress", "--pin", "0,1",
-                                "--target", f"127.0.0.1:{port}", "--target-pid", str(server.pid),
+                                "--target", f"127.0.0.1:{server.port}", "--target-pid", str(server.pid),
                                 "fanout", "--members", options.members, "--messages", options.messages],
                                cwd=ROOT, env=bench_env(), capture_output=True, text=True, timeout=300)
         print(bench.stdout or bench.stderr)
@@ -72,11 +48,11 @@ def flood(server, port, options):
 
 def with_cprofile(options):
     out = options.save or tempfile.mktemp(suffix=".prof", prefix="fanout-")
-    server, port = start_server(options, profile_to=out)
+    server = CheckoutServer(options.server, ["--backend", options.backend], ["-m", "cProfile", "-o", out])
     try:
-        flood(server, port, options)
+        flood(server, options)
     finally:
-        stop(server)
+        server.stop()
     stats = pstats.Stats(out)
     stats.sort_stats(options.sort).print_stats(options.top)
     if not options.save:
@@ -88,13 +64,13 @@ def with_py_spy(options):
     if not os.path.exists(spy):
         raise SystemExit("profile_fanout: --py-spy needs py-spy (pip install py-spy)")
     out = options.save or tempfile.mktemp(suffix=".txt", prefix="fanout-spy-")
-    server, port = start_server(options)
+    server = CheckoutServer(options.server, ["--backend", options.backend])
     sampler = None
     try:
         sampler = subprocess.Popen([spy, "record", "--rate", "2000", "--format", "raw", "--output", out,
                                     "--pid", str(server.pid), "--nonblocking"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
-        flood(server, port, options)
+        flood(server, options)
     finally:
         if sampler is not None:
             sampler.send_signal(signal.SIGINT)   # py-spy writes its samples on Ctrl-C
@@ -103,7 +79,7 @@ def with_py_spy(options):
             except subprocess.TimeoutExpired:
                 sampler.kill()
                 sampler.wait()
-        stop(server)
+        server.stop()
     print_shares(out, options.top)
     if not options.save:
         os.unlink(out)

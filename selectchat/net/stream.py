@@ -75,8 +75,8 @@ class Stream:
         self.fd = sock.fileno()
         self.protocol = protocol
         self.lines = LineBuffer(max_line)
-        self.output = deque()         # chunks (bytes) queued, oldest first; the first may be a rest
-        self.buffer_size = 0          # bytes queued but not yet taken by the kernel
+        self.output = deque()         # chunks (bytes) queued, oldest first; a partial send leaves a rest at the head
+        self.buffer_size = 0          # bytes queued, kept as we go (summing the chunks would cost a pass per write)
         self.max_output = max_output  # None: no cap (the peer is trusted, e.g. our own server)
         self.low_water = low_water    # output_drained() when the buffer is at or below this
         self.notify_drained = False   # one-shot: the protocol asked for output_drained()
